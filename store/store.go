@@ -1,0 +1,94 @@
+// Package store persists the graph and answers queries over it. Two backends keep the
+// same contract: SQLite (embedded, the default) and PostgreSQL (for scale).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tether-sec/tether/graph"
+)
+
+// Store is a graph database. Every backend passes the same conformance suite
+// (storetest.Run).
+type Store interface {
+	// Ingest writes a batch in one transaction: all of it or none of it. Nodes and
+	// edges are upserted by ID and edge key; ingesting the same batch twice changes
+	// no node or edge except their LastSeen time. Every edge endpoint must exist in
+	// the batch or already in the store, else ErrDangling.
+	Ingest(ctx context.Context, b *graph.Batch) (IngestResult, error)
+	// Node returns one node, or an error matching ErrNotFound.
+	Node(ctx context.Context, id graph.ID) (graph.Node, error)
+	// Nodes lists nodes matching q, ordered by ID.
+	Nodes(ctx context.Context, q NodeQuery) ([]graph.Node, error)
+	// Edges lists edges matching q, ordered by (from, kind, to, method).
+	Edges(ctx context.Context, q EdgeQuery) ([]graph.Edge, error)
+	// Stats counts what the store holds.
+	Stats(ctx context.Context) (Stats, error)
+	// Close releases the database.
+	Close() error
+}
+
+// NodeQuery selects nodes. Zero fields match everything.
+type NodeQuery struct {
+	Kind graph.Kind
+	// IDPrefix matches IDs that start with it (e.g. "commit:github.com/acme/app@").
+	IDPrefix string
+	// Name matches the node's name exactly.
+	Name string
+	// Limit caps the result; 0 means no cap.
+	Limit int
+}
+
+// EdgeQuery selects edges. Zero fields match everything.
+type EdgeQuery struct {
+	From   graph.ID
+	To     graph.ID
+	Kind   graph.EdgeKind
+	Method string
+	Limit  int
+}
+
+// IngestResult says what an ingest changed.
+type IngestResult struct {
+	ScanID int64
+	// NodesAdded and EdgesAdded count rows that did not exist before; NodesChanged
+	// and EdgesChanged count existing rows whose content (not LastSeen) changed.
+	NodesAdded, NodesChanged int
+	EdgesAdded, EdgesChanged int
+}
+
+// Stats counts the store's contents.
+type Stats struct {
+	Nodes         int64
+	Edges         int64
+	Scans         int64
+	NodesByKind   map[graph.Kind]int64
+	SchemaVersion int
+	LastScan      time.Time
+}
+
+// Errors a user can act on.
+var (
+	// ErrNotFound: the node does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrDangling: an edge points at a node that is neither in the batch nor stored.
+	ErrDangling = errors.New("store: edge endpoint does not exist")
+	// ErrSchemaTooNew: the database was written by a newer tether.
+	ErrSchemaTooNew = errors.New("store: database schema is newer than this tether")
+)
+
+// SchemaError reports a database whose schema this binary cannot use.
+type SchemaError struct {
+	Path         string
+	Found, Known int
+}
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("database %s has schema version %d but this tether knows up to %d: upgrade tether, or pass --db with another database", e.Path, e.Found, e.Known)
+}
+
+// Is makes a SchemaError match ErrSchemaTooNew.
+func (e *SchemaError) Is(target error) bool { return target == ErrSchemaTooNew }
