@@ -1,0 +1,2 @@
+// Package dockerfile parses Dockerfiles into stages and instructions with line ranges.
+package dockerfile

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/image"
+	"github.com/tether-sec/tether/lineage"
+	"github.com/tether-sec/tether/runtime"
+	"github.com/tether-sec/tether/source"
+	"github.com/tether-sec/tether/store"
+)
+
+func newScanCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "scan",
+		Short: "Collect facts from a repository, an image or a cluster into the graph store",
+		Long: `Collect facts into the graph store. Scanning the same thing twice changes nothing;
+each scan is one transaction, so an interrupted scan leaves the store as it was.
+After each scan tether re-resolves lineage (image → commit → Dockerfile).`,
+	}
+	c.AddCommand(newScanRepoCmd(g), newScanImageCmd(g), newScanK8sCmd(g))
+	return c
+}
+
+type scanOutput struct {
+	Source string             `json:"source"`
+	Target string             `json:"target"`
+	Nodes  int                `json:"nodes"`
+	Edges  int                `json:"edges"`
+	Result store.IngestResult `json:"result"`
+	Links  store.IngestResult `json:"lineage"`
+}
+
+// ingest writes a collector's batch, re-resolves lineage and reports what changed.
+func ingest(ctx context.Context, g *globals, out *outputFlag, b *graph.Batch) error {
+	st, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return ingestInto(ctx, g, st, out.value, b)
+}
+
+func ingestInto(ctx context.Context, g *globals, st store.Store, format string, b *graph.Batch) error {
+	res, err := st.Ingest(ctx, b)
+	if err != nil {
+		return fmt.Errorf("store %s scan of %s: %w", b.Source, b.Target, err)
+	}
+	links, err := resolveLineage(ctx, st)
+	if err != nil {
+		return err
+	}
+	o := scanOutput{Source: b.Source, Target: b.Target, Nodes: len(b.Nodes), Edges: len(b.Edges), Result: res, Links: links}
+	if format == "json" {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(o)
+	}
+	g.say("scanned %s %s: %d nodes (%d new, %d changed), %d edges (%d new, %d changed); lineage: %d new links",
+		b.Source, b.Target, o.Nodes, res.NodesAdded, res.NodesChanged, o.Edges, res.EdgesAdded, res.EdgesChanged, links.EdgesAdded)
+	return nil
+}
+
+func resolveLineage(ctx context.Context, st store.Store) (store.IngestResult, error) {
+	lb, err := lineage.Resolve(ctx, st, time.Now())
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("resolve lineage: %w", err)
+	}
+	if len(lb.Nodes) == 0 && len(lb.Edges) == 0 {
+		return store.IngestResult{}, nil
+	}
+	res, err := st.Ingest(ctx, lb)
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("store lineage: %w", err)
+	}
+	return res, nil
+}
+
+func newScanRepoCmd(g *globals) *cobra.Command {
+	var maxCommits int
+	c := &cobra.Command{
+		Use:   "repo PATH",
+		Short: "Index a git repository: commits, files, Dockerfiles, CODEOWNERS",
+		Example: `  tether scan repo .
+  tether scan repo ~/src/payments-api --max-commits 500`,
+		Args: cobra.ExactArgs(1),
+	}
+	out := addOutputFlag(c, "table", "json")
+	c.Flags().IntVar(&maxCommits, "max-commits", 0, "index at most this many commits (0: all)")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		b, err := source.ScanRepo(c.Context(), args[0], source.Options{MaxCommits: maxCommits, Logger: g.logger()})
+		if err != nil {
+			return err
+		}
+		return ingest(c.Context(), g, out, b)
+	}
+	return c
+}
+
+func newScanImageCmd(g *globals) *cobra.Command {
+	var insecure bool
+	var platform string
+	c := &cobra.Command{
+		Use:   "image REF",
+		Short: "Index a container image: manifest digest, platforms, config, history, labels, layers",
+		Long: `Index a container image. REF is one of:
+  registry.example.com/app:1.0      an image in a registry (credentials from ~/.docker/config.json)
+  registry.example.com/app@sha256:…  the same, by digest
+  oci:DIR[:TAG|@DIGEST]             an OCI image layout directory
+  docker-archive:FILE               a 'docker save' tarball`,
+		Example: `  tether scan image ghcr.io/acme/payments-api:1.4.2
+  tether scan image oci:./build/oci
+  tether scan image docker-archive:app.tar`,
+		Args: cobra.ExactArgs(1),
+	}
+	out := addOutputFlag(c, "table", "json")
+	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	c.Flags().StringVar(&platform, "platform", "", "only this platform of a multi-platform image (os/arch[/variant])")
+	c.RunE = func(c *cobra.Command, args []string) error {
+		var opts []image.Option
+		if insecure {
+			opts = append(opts, image.WithInsecure())
+		}
+		if platform != "" {
+			opts = append(opts, image.WithPlatform(platform))
+		}
+		b, err := image.Scan(c.Context(), args[0], opts...)
+		if err != nil {
+			return err
+		}
+		return ingest(c.Context(), g, out, b)
+	}
+	return c
+}
+
+func newScanK8sCmd(g *globals) *cobra.Command {
+	var snapshot, cluster string
+	c := &cobra.Command{
+		Use:   "k8s --snapshot FILE",
+		Short: "Index what runs in a Kubernetes cluster: pods, containers, running image digests, services",
+		Long: `Index a Kubernetes cluster from a snapshot made with
+  kubectl get pods,services -A -o json > FILE
+Live listing from a kubeconfig comes in a later release.`,
+		Example: `  kubectl get pods,services -A -o json > prod.json
+  tether scan k8s --snapshot prod.json --cluster prod-eu-1`,
+		Args: cobra.NoArgs,
+	}
+	out := addOutputFlag(c, "table", "json")
+	c.Flags().StringVar(&snapshot, "snapshot", "", "a 'kubectl get pods,services -o json' dump (JSON or YAML; - for stdin)")
+	c.Flags().StringVar(&cluster, "cluster", "default", "the cluster's name in the graph")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if snapshot == "" {
+			return fmt.Errorf("--snapshot FILE is required: make one with 'kubectl get pods,services -A -o json > FILE'")
+		}
+		f := os.Stdin
+		if snapshot != "-" {
+			var err error
+			if f, err = os.Open(snapshot); err != nil {
+				return fmt.Errorf("open snapshot: %w", err)
+			}
+			defer f.Close()
+		}
+		b, err := runtime.ReadK8sSnapshot(c.Context(), f, runtime.K8sOptions{Cluster: cluster, Source: snapshot})
+		if err != nil {
+			return err
+		}
+		return ingest(c.Context(), g, out, b)
+	}
+	return c
+}

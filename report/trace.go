@@ -1,0 +1,80 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tether-sec/tether/lineage"
+)
+
+// TraceJSON writes t as indented JSON.
+func TraceJSON(w io.Writer, t *lineage.Trace) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
+}
+
+// TraceTable writes t as one table per chain: each link with its method, confidence
+// and evidence, then the Dockerfile lines and the gaps.
+func TraceTable(w io.Writer, t *lineage.Trace) error {
+	fmt.Fprintf(w, "%s %s\n", t.Subject.Kind, t.Subject.Name)
+	for _, ch := range t.Chains {
+		fmt.Fprintln(w)
+		if ch.Container != "" {
+			fmt.Fprintf(w, "container %s\n", ch.Container)
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "FROM\tLINK\tTO\tMETHOD\tCONFIDENCE\tEVIDENCE")
+		for _, s := range ch.Steps {
+			ev := make([]string, 0, len(s.Evidence))
+			for _, e := range s.Evidence {
+				ev = append(ev, e.Detail)
+			}
+			to := describe(s.To.Kind, s.To.Name)
+			if s.To.Stub {
+				to += " (not scanned)"
+			}
+			first := ""
+			if len(ev) > 0 {
+				first = ev[0]
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\n", describe(s.From.Kind, s.From.Name), s.Link, to, s.Method, s.Confidence, first)
+			for _, e := range ev[min(1, len(ev)):] {
+				fmt.Fprintf(tw, "\t\t\t\t\t%s\n", e)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, s := range ch.Steps {
+			if len(s.Lines) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "\n%s lines that built the image:\n", s.To.Name)
+			for _, l := range s.Lines {
+				lines := fmt.Sprintf("%d", l.StartLine)
+				if l.EndLine > l.StartLine {
+					lines = fmt.Sprintf("%d-%d", l.StartLine, l.EndLine)
+				}
+				fmt.Fprintf(w, "  %6s  %s\n", lines, oneLine(l.Instruction))
+			}
+		}
+		for _, g := range ch.Gaps {
+			fmt.Fprintf(w, "\n! %s\n", g)
+		}
+	}
+	return nil
+}
+
+func describe(kind any, name string) string { return fmt.Sprintf("%s %s", kind, name) }
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
+}
