@@ -70,8 +70,25 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tether: interrupted")
 		return ExitError
 	}
-	fmt.Fprintf(stderr, "tether: error: %v\n", err)
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown command") {
+		msg += ": run 'tether --help' for the list of commands"
+	}
+	fmt.Fprintf(stderr, "tether: error: %s\n", msg)
 	return ExitError
+}
+
+// args requires exactly the named positional arguments.
+func args(names ...string) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		if len(a) == len(names) {
+			return nil
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("%s takes no arguments, got %q (see '%s --help')", c.CommandPath(), a, c.CommandPath())
+		}
+		return fmt.Errorf("%s needs %s, got %d arguments (see '%s --help')", c.CommandPath(), strings.Join(names, " "), len(a), c.CommandPath())
+	}
 }
 
 // findingsError reports findings over the --fail-on threshold (exit code 1).

@@ -29,7 +29,7 @@ Needs no network and no Docker engine.`,
 		Example: `  tether demo
   tether demo --db /tmp/demo.db -o json
   tether demo --dir ./estate      # keep the estate to explore it`,
-		Args: cobra.NoArgs,
+		Args: args(),
 	}
 	out := addOutputFlag(c, "table", "json")
 	c.Flags().StringVar(&dir, "dir", "", "build the estate here and keep it (default: a temporary directory, removed after)")

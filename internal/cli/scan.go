@@ -90,7 +90,7 @@ func newScanRepoCmd(g *globals) *cobra.Command {
 		Short: "Index a git repository: commits, files, Dockerfiles, CODEOWNERS",
 		Example: `  tether scan repo .
   tether scan repo ~/src/payments-api --max-commits 500`,
-		Args: cobra.ExactArgs(1),
+		Args: args("PATH"),
 	}
 	out := addOutputFlag(c, "table", "json")
 	c.Flags().IntVar(&maxCommits, "max-commits", 0, "index at most this many commits (0: all)")
@@ -118,7 +118,7 @@ func newScanImageCmd(g *globals) *cobra.Command {
 		Example: `  tether scan image ghcr.io/acme/payments-api:1.4.2
   tether scan image oci:./build/oci
   tether scan image docker-archive:app.tar`,
-		Args: cobra.ExactArgs(1),
+		Args: args("REF"),
 	}
 	out := addOutputFlag(c, "table", "json")
 	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
@@ -150,7 +150,7 @@ func newScanK8sCmd(g *globals) *cobra.Command {
 Live listing from a kubeconfig comes in a later release.`,
 		Example: `  kubectl get pods,services -A -o json > prod.json
   tether scan k8s --snapshot prod.json --cluster prod-eu-1`,
-		Args: cobra.NoArgs,
+		Args: args(),
 	}
 	out := addOutputFlag(c, "table", "json")
 	c.Flags().StringVar(&snapshot, "snapshot", "", "a 'kubectl get pods,services -o json' dump (JSON or YAML; - for stdin)")

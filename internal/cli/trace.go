@@ -19,7 +19,7 @@ IMAGE is a digest (sha256:…), a reference with a digest, or a reference a scan
 		Example: `  tether trace pod/payments/payments-api-7d9c6-x2x4q
   tether trace pod/prod-eu-1/payments/payments-api-7d9c6-x2x4q -o json
   tether trace ghcr.io/acme/payments-api:1.4.2`,
-		Args: cobra.ExactArgs(1),
+		Args: args("IMAGE|pod/NAMESPACE/NAME"),
 	}
 	out := addOutputFlag(c, "table", "json")
 	c.RunE = func(c *cobra.Command, args []string) error {

@@ -46,7 +46,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  args(),
 		RunE: func(c *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(g.stdout, versionString())
 			return err

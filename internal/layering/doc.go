@@ -1,0 +1,2 @@
+// Package layering holds the test that keeps tether's parts depending downward.
+package layering
