@@ -18,6 +18,22 @@ type Store interface {
 	// edges are upserted by ID and edge key; ingesting the same batch twice changes
 	// no node or edge except their LastSeen time. Every edge endpoint must exist in
 	// the batch or already in the store, else ErrDangling.
+	//
+	// In detail:
+	//   - The batch must pass b.Validate (errors match graph.ErrInvalid).
+	//   - A stub node is inserted only when its ID is missing. It never changes a
+	//     stored node, except that a stored stub's LastSeen advances.
+	//   - An observed node replaces a stored stub, and the stored node's name and
+	//     attributes are replaced by the batch's unless the batch is older than the
+	//     node's LastSeen (a late, older batch does not undo newer facts). Edges
+	//     follow the same rule for confidence, evidence and attributes.
+	//   - ObservedAt becomes the earliest and LastSeen the latest batch time that
+	//     touched the row; LastSeen never moves backwards. A zero b.ObservedAt
+	//     means now. Times are kept in UTC at microsecond precision.
+	//   - Empty attributes and evidence are stored as nothing and read back as nil;
+	//     attributes read back as graph.Attrs would build them (JSON values).
+	//   - Each ingest records one scan (b.Source, b.Target, b.ObservedAt, counts).
+	//   - Ingests are serialized; a cancelled ctx aborts and writes nothing.
 	Ingest(ctx context.Context, b *graph.Batch) (IngestResult, error)
 	// Node returns one node, or an error matching ErrNotFound.
 	Node(ctx context.Context, id graph.ID) (graph.Node, error)
@@ -25,6 +41,9 @@ type Store interface {
 	Nodes(ctx context.Context, q NodeQuery) ([]graph.Node, error)
 	// Edges lists edges matching q, ordered by (from, kind, to, method).
 	Edges(ctx context.Context, q EdgeQuery) ([]graph.Edge, error)
+	// Neighbors lists every edge into or out of id, ordered by (from, kind, to,
+	// method). An unknown id has no edges.
+	Neighbors(ctx context.Context, id graph.ID) ([]graph.Edge, error)
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 	// Close releases the database.
@@ -78,7 +97,28 @@ var (
 	ErrDangling = errors.New("store: edge endpoint does not exist")
 	// ErrSchemaTooNew: the database was written by a newer tether.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this tether")
+	// ErrNotDatabase: the path holds a file that is not a tether database.
+	ErrNotDatabase = errors.New("store: not a tether database")
+	// ErrUnavailable: the database cannot be opened or reached.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
+
+// DanglingError names the edge of a batch whose endpoint does not exist. It
+// matches ErrDangling.
+type DanglingError struct {
+	Edge graph.Edge
+	// Missing is the endpoint (Edge.From or Edge.To) that is neither in the batch
+	// nor stored.
+	Missing graph.ID
+}
+
+func (e *DanglingError) Error() string {
+	return fmt.Sprintf("store: edge %s -%s-> %s (method %s) points at %s, which is neither in the batch nor in the store: add that node to the batch (a stub is enough)",
+		e.Edge.From, e.Edge.Kind, e.Edge.To, e.Edge.Method, e.Missing)
+}
+
+// Is makes a DanglingError match ErrDangling.
+func (e *DanglingError) Is(target error) bool { return target == ErrDangling }
 
 // SchemaError reports a database whose schema this binary cannot use.
 type SchemaError struct {
