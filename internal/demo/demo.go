@@ -348,7 +348,7 @@ func writeSnapshot(path, reg, digest string) error {
 	}
 	svc := map[string]any{
 		"apiVersion": "v1", "kind": "Service",
-		"metadata":   map[string]any{"name": "payments-api", "namespace": Namespace, "uid": "7a6b5c4d-2222-4e3f-8a9b-0c1d2e3f4a5b"},
+		"metadata": map[string]any{"name": "payments-api", "namespace": Namespace, "uid": "7a6b5c4d-2222-4e3f-8a9b-0c1d2e3f4a5b"},
 		"spec": map[string]any{"type": "LoadBalancer", "selector": map[string]any{"app": "payments-api"}, "clusterIP": "172.20.14.3",
 			"ports": []any{map[string]any{"port": 443, "targetPort": 8080, "protocol": "TCP", "nodePort": 31443}}},
 		"status": map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": "a1b2c3-payments.elb.eu-west-1.amazonaws.com"}}}},
