@@ -72,7 +72,7 @@ func TraceTable(w io.Writer, t *lineage.Trace) error {
 func describe(kind any, name string) string { return fmt.Sprintf("%s %s", kind, name) }
 
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\\\n", " ")), " ")
 	if len(s) > 100 {
 		s = s[:97] + "..."
 	}

@@ -1,0 +1,73 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/lineage"
+	"github.com/tether-sec/tether/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+func sampleTrace() *lineage.Trace {
+	pod := lineage.NodeRef{ID: graph.WorkloadID("prod", "payments", "Pod", "api-1"), Kind: graph.KindWorkload, Name: "payments/api-1"}
+	ctr := lineage.NodeRef{ID: graph.ContainerID("prod", "payments", "api-1", "api"), Kind: graph.KindContainer, Name: "payments/api-1/api"}
+	img := lineage.NodeRef{ID: graph.ImageID("sha256:47237f"), Kind: graph.KindImage, Name: "reg.example/acme/api:1.4.2"}
+	com := lineage.NodeRef{ID: graph.CommitID("github.com/acme/api", "14e41aec"), Kind: graph.KindCommit, Name: "14e41ae"}
+	df := lineage.NodeRef{ID: graph.FileID("github.com/acme/api", "Dockerfile", "9f"), Kind: graph.KindFile, Name: "Dockerfile"}
+	own := lineage.NodeRef{ID: graph.OwnerID("@acme/payments"), Kind: graph.KindOwner, Name: "@acme/payments"}
+	side := lineage.NodeRef{ID: graph.ImageID("sha256:6c4f"), Kind: graph.KindImage, Name: "docker.io/envoyproxy/envoy@sha256:6c4f", Stub: true}
+	return &lineage.Trace{
+		Subject: pod,
+		Chains: []lineage.Chain{
+			{Container: "api", Steps: []lineage.Step{
+				{From: pod, Link: graph.EdgeInWorkload, To: ctr, Method: "k8s-snapshot", Confidence: 1, Evidence: []graph.Evidence{{Source: "k8s", Detail: "spec.containers[api]"}}},
+				{From: ctr, Link: graph.EdgeRuns, To: img, Method: "k8s-status", Confidence: 1, Evidence: []graph.Evidence{{Source: "k8s-status", Detail: "status.containerStatuses[api].imageID=reg.example/acme/api@sha256:47237f"}}},
+				{From: img, Link: graph.EdgeBuiltFrom, To: com, Method: "oci-label", Confidence: 0.9, Evidence: []graph.Evidence{
+					{Source: "oci-label", Detail: "org.opencontainers.image.source=https://github.com/acme/api"},
+					{Source: "oci-label", Detail: "org.opencontainers.image.revision=14e41aec"}}},
+				{From: img, Link: graph.EdgeBuiltWith, To: df, Method: "history-match", Confidence: 0.95,
+					Lines: []lineage.Match{{History: 2, Instruction: "WORKDIR /app", StartLine: 11, EndLine: 11}, {History: 3, Instruction: "RUN make \\\n  build", StartLine: 12, EndLine: 13}}},
+				{From: df, Link: graph.EdgeOwnedBy, To: own, Method: "codeowners", Confidence: 1, Evidence: []graph.Evidence{{Source: "CODEOWNERS", Detail: "CODEOWNERS:4 /Dockerfile"}}},
+			}},
+			{Container: "envoy", Steps: []lineage.Step{{From: ctr, Link: graph.EdgeRuns, To: side, Method: "k8s-status", Confidence: 1}},
+				Gaps: []string{"image sha256:6c4f has not been scanned: run 'tether scan image docker.io/envoyproxy/envoy@sha256:6c4f'"}},
+		},
+	}
+}
+
+func TestTraceGolden(t *testing.T) {
+	tests := []struct {
+		file  string
+		write func(*bytes.Buffer, *lineage.Trace) error
+	}{
+		{"trace.txt", func(b *bytes.Buffer, tr *lineage.Trace) error { return report.TraceTable(b, tr) }},
+		{"trace.json", func(b *bytes.Buffer, tr *lineage.Trace) error { return report.TraceJSON(b, tr) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tt.write(&b, sampleTrace()); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", tt.file)
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./report -update to create it)", err)
+			}
+			if !bytes.Equal(b.Bytes(), want) {
+				t.Errorf("%s differs from the golden file (run with -update if the change is intended):\n%s", tt.file, b.String())
+			}
+		})
+	}
+}
