@@ -77,6 +77,9 @@ func ref(n graph.Node) NodeRef {
 	if name == "" {
 		name = n.ID.Key()
 	}
+	if n.Kind == graph.KindOwner && strings.Contains(n.ID.Key(), "@") && !strings.HasPrefix(n.ID.Key(), "@") && name != n.ID.Key() {
+		name += " <" + n.ID.Key() + ">" // a person: name and e-mail
+	}
 	return NodeRef{ID: n.ID, Kind: n.Kind, Name: name, Stub: n.Stub}
 }
 
