@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/tether-sec/tether/dockerfile"
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/store"
 )
@@ -16,28 +17,12 @@ type historyEntry struct {
 	EmptyLayer bool   `json:"empty_layer"`
 }
 
-// dfInstruction and dfStage are the parts of a parsed Dockerfile (stored by the repo
-// scan on the file node) lineage reads.
-type dfInstruction struct {
-	Stage     int      `json:"stage"`
-	Command   string   `json:"command"`
-	Args      []string `json:"args"`
-	Original  string   `json:"original"`
-	StartLine int      `json:"start_line"`
-	EndLine   int      `json:"end_line"`
-}
-
-type dfStage struct {
-	Index     int    `json:"index"`
-	Name      string `json:"name"`
-	FromStage int    `json:"from_stage"`
-}
-
+// dockerfileAttrs is the part of a Dockerfile file node (written by the repo scan) lineage reads.
 type dockerfileAttrs struct {
-	Path         string          `json:"path"`
-	Role         string          `json:"role"`
-	Stages       []dfStage       `json:"stages"`
-	Instructions []dfInstruction `json:"instructions"`
+	Path         string                   `json:"path"`
+	Role         string                   `json:"role"`
+	Stages       []dockerfile.Stage       `json:"stages"`
+	Instructions []dockerfile.Instruction `json:"instructions"`
 }
 
 // Match is one image history entry explained by one Dockerfile instruction.
@@ -51,7 +36,7 @@ type Match struct {
 type dfCandidate struct {
 	file    graph.Node
 	path    string
-	stage   dfStage
+	stage   dockerfile.Stage
 	score   float64
 	matches []Match
 }
@@ -142,11 +127,11 @@ func linkDockerfile(ctx context.Context, r Reader, b *graph.Batch, img graph.Nod
 
 // stageChain returns the instructions that built stage idx, including those of the
 // stages it is FROM, without FROM lines.
-func stageChain(df dockerfileAttrs, idx, depth int) []dfInstruction {
+func stageChain(df dockerfileAttrs, idx, depth int) []dockerfile.Instruction {
 	if idx < 0 || idx >= len(df.Stages) || depth > len(df.Stages) {
 		return nil
 	}
-	var out []dfInstruction
+	var out []dockerfile.Instruction
 	if p := df.Stages[idx].FromStage; p >= 0 && p < idx {
 		out = stageChain(df, p, depth+1)
 	}

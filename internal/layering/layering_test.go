@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"image":      {"graph"},
 	"runtime":    {"graph"},
 	"store":      {"graph"},
-	"lineage":    {"graph", "store"},
+	"lineage":    {"graph", "store", "dockerfile"},
 	"report":     {"graph", "lineage"},
 }
 
