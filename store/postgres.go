@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -51,7 +52,7 @@ func openPostgres(ctx context.Context, dsn string, o *options) (*sqlStore, error
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: cannot connect to PostgreSQL at %s: %v; check --db or start the server", ErrUnavailable, where, err)
+		return nil, fmt.Errorf("%w: cannot connect to PostgreSQL at %s: %s; check --db or start the server", ErrUnavailable, where, oneLine(err))
 	}
 	return &sqlStore{db: db, d: postgresDialect, where: where + "/" + cfg.Database, log: o.logger, writeSem: make(chan struct{}, 1)}, nil
 }
@@ -83,4 +84,19 @@ func pgBulk(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, cols [
 		}))
 		return err
 	})
+}
+
+// oneLine folds a multi-line driver error (pgx lists every address it tried) into
+// one line, keeping each distinct reason once.
+func oneLine(err error) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
