@@ -2,20 +2,23 @@
 // format-neutral bill of materials that the format packages encode and decode.
 package sbom
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SBOM is a bill of materials for one subject.
 type SBOM struct {
-	Subject  Subject
-	Tool     Tool
-	Created  time.Time
-	Packages []Package
+	Subject  Subject   `json:"subject"`
+	Tool     Tool      `json:"tool"`
+	Created  time.Time `json:"created"`
+	Packages []Package `json:"packages"`
 	// Relationships between packages (by Package.ID), where a lockfile or the
 	// installed tree carries them.
-	Relationships []Relationship
+	Relationships []Relationship `json:"relationships,omitempty"`
 	// Problems are files that could not be read or parsed: partial failure is
 	// data, the catalog goes on.
-	Problems []Problem
+	Problems []Problem `json:"problems,omitempty"`
 }
 
 // SubjectKind says what an SBOM describes.
@@ -30,59 +33,64 @@ const (
 
 // Subject is what was cataloged.
 type Subject struct {
-	Kind SubjectKind
+	Kind SubjectKind `json:"kind"`
 	// Name is the path or the image reference as the user gave it.
-	Name string
+	Name string `json:"name"`
 	// ImageDigest is the manifest digest ("sha256:…") of an image subject.
-	ImageDigest string
+	ImageDigest string `json:"image_digest,omitempty"`
 	// Platform of an image subject, "os/arch[/variant]".
-	Platform string
+	Platform string `json:"platform,omitempty"`
 	// RepoURL and Commit name the source when known (a git subject, or lineage).
-	RepoURL string
-	Commit  string
+	RepoURL string `json:"repo_url,omitempty"`
+	Commit  string `json:"commit,omitempty"`
 }
 
 // Tool names the program that made the SBOM.
 type Tool struct {
-	Name, Version string
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
 }
 
 // Package is one component.
 type Package struct {
 	// ID is unique within the SBOM and stable across runs over the same input
 	// (derived from the purl and the first location).
-	ID      string
-	Name    string
-	Version string
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
 	// Type is the purl type: deb, apk, rpm, golang, npm, pypi, maven, cargo, gem,
 	// composer, nuget, generic.
-	Type     string
-	PURL     string
-	CPEs     []string
-	Licenses []string
+	Type     string   `json:"type"`
+	PURL     string   `json:"purl,omitempty"`
+	CPEs     []string `json:"cpes,omitempty"`
+	Licenses []string `json:"licenses,omitempty"`
 	// SourceName and SourceVersion name the OS source package a binary package was
 	// built from (dpkg "Source:", apk origin, rpm source RPM), for advisory matching.
-	SourceName    string
-	SourceVersion string
+	SourceName    string `json:"source_name,omitempty"`
+	SourceVersion string `json:"source_version,omitempty"`
 	// FoundBy names the extractor that found the package (e.g. "os/dpkg").
-	FoundBy   string
-	Locations []Location
+	FoundBy   string     `json:"found_by,omitempty"`
+	Locations []Location `json:"locations"`
 	// Dev is true for a development-only dependency, where the lockfile says so.
-	Dev bool
+	Dev bool `json:"dev,omitempty"`
 }
 
 // Location is where a package was found.
 type Location struct {
 	// Path inside the subject, slash-separated, without a leading slash.
-	Path string
+	Path string `json:"path"`
 	// Image subjects: the layer that holds the file and the history entry that made it.
-	LayerDigest  string
-	LayerDiffID  string
-	LayerIndex   int
-	HistoryIndex int
-	CreatedBy    string
+	// LayerIndex counts the manifest's layers from 0; HistoryIndex is the index into
+	// the config's history (empty layers included). In an image SBOM made by
+	// CatalogImage either is -1 when unknown (history that does not describe the
+	// layers one to one); directory SBOMs leave them 0 with no layer digest.
+	LayerDigest  string `json:"layer_digest,omitempty"`
+	LayerDiffID  string `json:"layer_diff_id,omitempty"`
+	LayerIndex   int    `json:"layer_index"`
+	HistoryIndex int    `json:"history_index"`
+	CreatedBy    string `json:"created_by,omitempty"`
 	// InBaseImage is true when the layer comes from the base image, where known.
-	InBaseImage bool
+	InBaseImage bool `json:"in_base_image,omitempty"`
 }
 
 // RelationshipType is the kind of a relationship between packages.
@@ -97,13 +105,26 @@ const (
 
 // Relationship links two packages by ID.
 type Relationship struct {
-	From, To string
-	Type     RelationshipType
+	From string           `json:"from"`
+	To   string           `json:"to"`
+	Type RelationshipType `json:"type"`
 }
 
 // Problem is a file that could not be cataloged and why.
 type Problem struct {
-	Path    string
-	Layer   string
-	Message string
+	Path    string `json:"path,omitempty"`
+	Layer   string `json:"layer,omitempty"`
+	Message string `json:"message"`
+}
+
+// MarshalJSON leaves out the layer and history indexes of a location outside an
+// image, where they mean nothing.
+func (l Location) MarshalJSON() ([]byte, error) {
+	type plain Location
+	if l.LayerDiffID != "" || l.LayerDigest != "" {
+		return json.Marshal(plain(l))
+	}
+	return json.Marshal(struct {
+		Path string `json:"path"`
+	}{l.Path})
 }

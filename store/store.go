@@ -44,6 +44,13 @@ type Store interface {
 	// Neighbors lists every edge into or out of id, ordered by (from, kind, to,
 	// method). An unknown id has no edges.
 	Neighbors(ctx context.Context, id graph.ID) ([]graph.Edge, error)
+	// PutDocument stores value under (kind, key), replacing what was there, in one
+	// transaction. Documents are opaque to the store: SBOMs by image digest,
+	// per-layer catalog results by layer chain.
+	PutDocument(ctx context.Context, kind, key string, value []byte) error
+	// Document returns the value stored under (kind, key), or an error matching
+	// ErrNotFound.
+	Document(ctx context.Context, kind, key string) ([]byte, error)
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 	// Close releases the database.

@@ -145,7 +145,7 @@ or PostgreSQL with --db postgres://...`,
 			root.AddCommand(c)
 		}
 	}
-	add("scan", newScanCmd(g))
+	add("scan", newScanCmd(g), newSBOMCmd(g), newIngestCmd(g))
 	add("query", newTraceCmd(g))
 	add("util", newDemoCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("util")

@@ -10,6 +10,19 @@ import (
 // Version is set at build time with -ldflags "-X github.com/tether-sec/tether/internal/cli.Version=v1.2.3".
 var Version = ""
 
+// releaseVersion is tether's version without the revision: the -ldflags Version,
+// else the module version, else "dev".
+func releaseVersion() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	if v == "" {
+		v = "dev"
+	}
+	return v
+}
+
 func versionString() string {
 	v, rev, dirty := Version, "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {

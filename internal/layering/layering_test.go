@@ -23,7 +23,8 @@ var allowed = map[string][]string{
 	"runtime":    {"graph"},
 	"store":      {"graph"},
 	"lineage":    {"graph", "store", "dockerfile"},
-	"report":     {"graph", "lineage"},
+	"sbom":       {"graph"},
+	"report":     {"graph", "lineage", "sbom"},
 }
 
 func TestLayering(t *testing.T) {

@@ -2,6 +2,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Concurrent", testConcurrent},
 		{"Cancelled", testCancelled},
 		{"Chain", testChain},
+		{"Documents", testDocuments},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, fresh) })
 	}
@@ -738,5 +740,48 @@ func testChain(t *testing.T, open func(*testing.T) store.Store) {
 	}
 	if res := ingest(t, s, Chain(5000, "c", t0.Add(time.Hour))); res.NodesAdded+res.NodesChanged+res.EdgesAdded+res.EdgesChanged != 0 {
 		t.Errorf("re-ingesting the chain changed something: %+v", res)
+	}
+}
+
+func testDocuments(t *testing.T, open func(*testing.T) store.Store) {
+	s := open(t)
+	ctx := context.Background()
+	if _, err := s.Document(ctx, "sbom", "sha256:aa"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing document: err = %v, want ErrNotFound", err)
+	}
+	big := bytes.Repeat([]byte{0, 1, 2, 0xff, 'x'}, 300000) // binary, 1.5 MB
+	for _, d := range []struct{ kind, key string }{{"sbom", "sha256:aa"}, {"sbom", "sha256:bb"}, {"layer", "sha256:aa"}} {
+		if err := s.PutDocument(ctx, d.kind, d.key, []byte(d.kind+" "+d.key)); err != nil {
+			t.Fatalf("PutDocument(%s, %s): %v", d.kind, d.key, err)
+		}
+	}
+	if err := s.PutDocument(ctx, "sbom", "sha256:aa", big); err != nil {
+		t.Fatalf("replacing a document: %v", err)
+	}
+	got, err := s.Document(ctx, "sbom", "sha256:aa")
+	if err != nil || !bytes.Equal(got, big) {
+		t.Errorf("Document after replace: %d bytes (%v), want the 1.5 MB binary value", len(got), err)
+	}
+	for _, d := range []struct{ kind, key, want string }{{"sbom", "sha256:bb", "sbom sha256:bb"}, {"layer", "sha256:aa", "layer sha256:aa"}} {
+		if got, err := s.Document(ctx, d.kind, d.key); err != nil || string(got) != d.want {
+			t.Errorf("Document(%s, %s) = %q, %v; want %q", d.kind, d.key, got, err, d.want)
+		}
+	}
+	if err := s.PutDocument(ctx, "sbom", "empty", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Document(ctx, "sbom", "empty"); err != nil || len(got) != 0 {
+		t.Errorf("empty document = %q, %v", got, err)
+	}
+	if err := s.PutDocument(ctx, "", "k", []byte("v")); err == nil {
+		t.Error("a document without a kind was accepted")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.PutDocument(cctx, "sbom", "cancelled", []byte("v")); err == nil {
+		t.Error("PutDocument with a cancelled context succeeded")
+	}
+	if _, err := s.Document(ctx, "sbom", "cancelled"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a cancelled PutDocument left a document: %v", err)
 	}
 }

@@ -1,0 +1,272 @@
+package sbom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Limits of an image catalog.
+const (
+	// DefaultMaxImageFileSize is the largest file unpacked from a layer when
+	// Options.MaxFileSize is 0; larger files are skipped.
+	DefaultMaxImageFileSize = 256 << 20
+	// MaxSymlinkDepth is how many symlinks are followed to resolve one path; a
+	// deeper chain or a loop is not followed.
+	MaxSymlinkDepth = 6
+)
+
+// ErrImage is the sentinel every image catalog error matches: the image's layers
+// could not be read (a truncated blob, a digest mismatch, a malformed tar).
+var ErrImage = errors.New("sbom: cannot read image")
+
+// CatalogImage catalogs the packages of img with per-layer attribution: each
+// package's Location names the layer that introduced it (digest, diff ID, index),
+// the history entry that made that layer and its command.
+//
+// Layers are read one at a time, each tar stream once, and only the files an
+// extractor wants are unpacked, into a temporary directory removed before the
+// layer's scan returns. Entries are placed by their cleaned path and nothing but
+// plain files and directories is created, so "../" entries, absolute paths and
+// symlinks cannot write outside it. Whiteouts and opaque directories remove the
+// packages of lower layers. A package that a later layer rewrites unchanged (a
+// package database updated by apt) keeps the layer that introduced it. Files
+// larger than Options.MaxFileSize (default DefaultMaxImageFileSize) are skipped
+// and reported as Problems; a layer beyond Options.MaxLayerBytes or
+// MaxLayerEntries fails with ErrLayerTooLarge.
+//
+// With Options.Cache, the state after every layer is stored by its chain ID, and
+// an image whose first layers were cataloged before (in any image) is scanned from
+// its first new layer.
+//
+// subject.Kind defaults to SubjectImage and subject.ImageDigest to img's digest.
+func CatalogImage(ctx context.Context, img v1.Image, subject Subject, opts Options) (*SBOM, error) {
+	if subject.Kind == "" {
+		subject.Kind = SubjectImage
+	}
+	if subject.ImageDigest == "" {
+		if d, err := img.Digest(); err == nil {
+			subject.ImageDigest = d.String()
+		}
+	}
+	name := subject.Name
+	if name == "" {
+		name = subject.ImageDigest
+	}
+	maxFile := opts.MaxFileSize
+	if maxFile <= 0 {
+		maxFile = DefaultMaxImageFileSize
+	}
+	layers, err := describeLayers(img)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", ErrImage, name, err)
+	}
+	v1layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: layers: %v", ErrImage, name, err)
+	}
+	log := opts.logger()
+	ls, err := newLayerScanner(maxFile, opts)
+	if err != nil {
+		return nil, err
+	}
+	chains := chainIDs(layers.diffIDs)
+
+	state := &layerState{Version: layerCacheVersion}
+	start := 0
+	if opts.Cache != nil {
+		for k := len(chains) - 1; k >= 0; k-- {
+			b, err := opts.Cache.Document(ctx, LayerCacheKind, cacheKey(chains[k], maxFile))
+			if err != nil {
+				continue
+			}
+			cached, err := decodeState(b)
+			if err != nil {
+				log.Warn("sbom: ignoring an unreadable cached layer result", "chain", chains[k], "err", err)
+				continue
+			}
+			state, start = cached, k+1
+			break
+		}
+	}
+	log.Debug("sbom: cataloging image", "image", name, "layers", len(layers.diffIDs), "cached", start)
+	for k := start; k < len(v1layers); k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		next, err := ls.scan(ctx, v1layers[k], k, layers.diffIDs[k], state)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.Is(err, ErrScanFailed) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w %s: layer %d (%s): %w", ErrImage, name, k, layers.digests[k], err)
+		}
+		state = next
+		if opts.Cache != nil {
+			b, err := encodeState(state)
+			if err == nil {
+				err = opts.Cache.PutDocument(ctx, LayerCacheKind, cacheKey(chains[k], maxFile), b)
+			}
+			if err != nil {
+				log.Warn("sbom: cannot cache a layer result", "chain", chains[k], "err", err)
+			}
+		}
+	}
+
+	s := &SBOM{
+		Subject: subject,
+		Tool:    opts.tool(),
+		Created: opts.now(),
+	}
+	for _, sp := range state.Packages {
+		p := sp.Package
+		p.Locations = slices.Clone(p.Locations)
+		for i := range p.Locations {
+			path := p.Locations[i].Path
+			p.Locations[i] = layers.location(sp.Layer)
+			p.Locations[i].Path = path
+		}
+		s.Packages = append(s.Packages, p)
+	}
+	for _, sp := range state.Problems {
+		p := sp.Problem
+		if sp.Layer >= 0 && sp.Layer < len(layers.diffIDs) {
+			p.Layer = layers.diffIDs[sp.Layer]
+		}
+		s.Problems = append(s.Problems, p)
+	}
+	finish(s)
+	log.Debug("sbom: cataloged image", "image", name, "packages", len(s.Packages), "problems", len(s.Problems), "layers scanned", len(v1layers)-start)
+	return s, nil
+}
+
+// imageLayers maps what osv-scalibr knows of a layer (its diff ID and history
+// index) to the manifest's layer digests and the config's history.
+type imageLayers struct {
+	diffIDs []string // by layer index
+	digests []string // by layer index
+	// historyIndex[i] is the history entry of layer i, or -1 when the history
+	// does not describe the layers one to one.
+	historyIndex []int
+	createdBy    []string // by history index, env values redacted
+	baseIndex    int      // last history index of the base image, -1 unknown
+}
+
+func describeLayers(img v1.Image) (*imageLayers, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if len(m.Layers) != len(cf.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("manifest lists %d layers but the config %d diff IDs", len(m.Layers), len(cf.RootFS.DiffIDs))
+	}
+	l := &imageLayers{baseIndex: -1}
+	for i := range m.Layers {
+		l.digests = append(l.digests, m.Layers[i].Digest.String())
+		l.diffIDs = append(l.diffIDs, cf.RootFS.DiffIDs[i].String())
+	}
+	redact := envRedactor(cf.Config.Env)
+	nonEmpty := 0
+	for _, h := range cf.History {
+		l.createdBy = append(l.createdBy, redact.Replace(h.CreatedBy))
+		if !h.EmptyLayer {
+			nonEmpty++
+		}
+	}
+	l.baseIndex = baseImageEnd(cf.History)
+	l.historyIndex = make([]int, len(l.diffIDs))
+	if nonEmpty == len(l.diffIDs) {
+		li := 0
+		for hi, h := range cf.History {
+			if !h.EmptyLayer {
+				l.historyIndex[li] = hi
+				li++
+			}
+		}
+	} else {
+		for i := range l.historyIndex {
+			l.historyIndex[i] = -1
+		}
+	}
+	return l, nil
+}
+
+// location describes layer i of the image.
+func (l *imageLayers) location(i int) Location {
+	loc := Location{LayerIndex: -1, HistoryIndex: -1}
+	if i < 0 || i >= len(l.diffIDs) {
+		return loc
+	}
+	loc.LayerIndex = i
+	loc.LayerDiffID = l.diffIDs[i]
+	loc.LayerDigest = l.digests[i]
+	loc.HistoryIndex = l.historyIndex[i]
+	if loc.HistoryIndex >= 0 && loc.HistoryIndex < len(l.createdBy) {
+		loc.CreatedBy = l.createdBy[loc.HistoryIndex]
+		loc.InBaseImage = l.baseIndex >= 0 && loc.HistoryIndex <= l.baseIndex
+	}
+	return loc
+}
+
+// envRedactor replaces "NAME=VALUE" (also quoted) for every variable of env that has
+// a value with "NAME=<redacted>", as the image collector does for history entries:
+// builders echo ENV instructions and build arguments into created_by.
+func envRedactor(env []string) *strings.Replacer {
+	type pair struct{ old, new string }
+	var pairs []pair
+	for _, e := range env {
+		k, v, ok := strings.Cut(e, "=")
+		if !ok || k == "" || v == "" {
+			continue
+		}
+		pairs = append(pairs,
+			pair{k + `="` + v + `"`, k + `="<redacted>"`},
+			pair{k + `='` + v + `'`, k + `='<redacted>'`},
+			pair{k + "=" + v, k + "=<redacted>"},
+		)
+	}
+	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i].old) > len(pairs[j].old) })
+	args := make([]string, 0, 2*len(pairs))
+	for _, p := range pairs {
+		args = append(args, p.old, p.new)
+	}
+	return strings.NewReplacer(args...)
+}
+
+// baseImageEnd returns the history index of the base image's last entry, or -1.
+// A Dockerfile build appends to the base's history, and a base image ends, almost
+// always, with its CMD or ENTRYPOINT (an entry without a layer). So: from the end,
+// pass the image's own trailing metadata entries and its layers; the first CMD or
+// ENTRYPOINT met before them is where the base ended.
+func baseImageEnd(history []v1.History) int {
+	seenLayer := false
+	for i := len(history) - 1; i >= 0; i-- {
+		h := history[i]
+		if !h.EmptyLayer {
+			seenLayer = true
+			continue
+		}
+		if !seenLayer {
+			continue
+		}
+		cmd := strings.TrimSpace(h.CreatedBy)
+		cmd = strings.TrimPrefix(cmd, "/bin/sh -c #(nop) ")
+		cmd = strings.TrimSpace(cmd)
+		if strings.HasPrefix(cmd, "CMD") || strings.HasPrefix(cmd, "ENTRYPOINT") {
+			return i
+		}
+	}
+	return -1
+}
