@@ -91,6 +91,18 @@ type Location struct {
 	CreatedBy    string `json:"created_by,omitempty"`
 	// InBaseImage is true when the layer comes from the base image, where known.
 	InBaseImage bool `json:"in_base_image,omitempty"`
+	// Dockerfile is the instruction that made the layer, where lineage knows it.
+	Dockerfile *DockerfileRef `json:"dockerfile,omitempty"`
+}
+
+// DockerfileRef names the Dockerfile instruction that made a layer.
+type DockerfileRef struct {
+	// Path of the Dockerfile in its repository.
+	Path string `json:"path"`
+	// Instruction is the instruction keyword (RUN, COPY, ADD, FROM).
+	Instruction string `json:"instruction,omitempty"`
+	StartLine   int    `json:"start_line"`
+	EndLine     int    `json:"end_line"`
 }
 
 // RelationshipType is the kind of a relationship between packages.

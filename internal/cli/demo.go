@@ -94,6 +94,10 @@ func runDemo(ctx context.Context, g *globals, dir, format string) error {
 	if err := ingestInto(ctx, &quiet, st, "table", kb); err != nil {
 		return err
 	}
+	s, err := runSBOM(ctx, &quiet, st, e.ImageRef, true, "")
+	if err != nil {
+		return err
+	}
 	t, err := lineage.TraceTarget(ctx, st, e.PodTarget)
 	if err != nil {
 		return err
@@ -102,5 +106,9 @@ func runDemo(ctx context.Context, g *globals, dir, format string) error {
 		return report.TraceJSON(g.stdout, t)
 	}
 	g.say("\n$ tether trace %s", e.PodTarget)
-	return report.TraceTable(g.stdout, t)
+	if err := report.TraceTable(g.stdout, t); err != nil {
+		return err
+	}
+	g.say("\n$ tether sbom %s", e.ImageRef)
+	return report.SBOMTable(g.stdout, s)
 }

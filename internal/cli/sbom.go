@@ -14,6 +14,7 @@ import (
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/image"
+	"github.com/tether-sec/tether/lineage"
 	"github.com/tether-sec/tether/report"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/cyclonedx"
@@ -97,22 +98,35 @@ TARGET is one of:
 			return err
 		}
 		defer st.Close()
-		s, batches, err := catalog(c.Context(), g, st, a[0], insecure, platform)
+		s, err := runSBOM(c.Context(), g, st, a[0], insecure, platform)
 		if err != nil {
-			return err
-		}
-		for _, b := range batches {
-			if err := ingestInto(c.Context(), &globals{quiet: true, stdout: io.Discard, stderr: io.Discard}, st, "table", b); err != nil {
-				return err
-			}
-		}
-		if err := storeSBOM(c.Context(), st, s); err != nil {
 			return err
 		}
 		g.say("%s: %d packages, %d problems", a[0], len(s.Packages), len(s.Problems))
 		return writeSBOM(g, s, outs)
 	}
 	return c
+}
+
+// runSBOM catalogs target, stores its facts and the SBOM itself, and returns the
+// SBOM annotated with what lineage knows of its source.
+func runSBOM(ctx context.Context, g *globals, st store.Store, target string, insecure bool, platform string) (*sbom.SBOM, error) {
+	s, batches, err := catalog(ctx, g, st, target, insecure, platform)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range batches {
+		if err := ingestInto(ctx, &globals{quiet: true, stdout: io.Discard, stderr: io.Discard}, st, "table", b); err != nil {
+			return nil, err
+		}
+	}
+	if err := annotateLineage(ctx, st, s); err != nil {
+		g.logger().Warn("sbom: reading lineage", "err", err)
+	}
+	if err := storeSBOM(ctx, st, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // catalog makes the SBOM of a directory or an image and the graph facts to store.
@@ -177,6 +191,35 @@ func SBOMKey(s *sbom.SBOM) string {
 		return string(graph.CommitID(s.Subject.RepoURL, s.Subject.Commit))
 	}
 	return ""
+}
+
+// annotateLineage adds what lineage knows of an image SBOM's source: the repository
+// and commit in its metadata and, on each package location, the Dockerfile
+// instruction that made the layer (the final stage's FROM for base image layers).
+func annotateLineage(ctx context.Context, st store.Store, s *sbom.SBOM) error {
+	if s.Subject.Kind != sbom.SubjectImage || s.Subject.ImageDigest == "" {
+		return nil
+	}
+	src, err := lineage.SourceOf(ctx, st, s.Subject.ImageDigest)
+	if err != nil || src.Commit == "" {
+		return err
+	}
+	s.Subject.RepoURL, s.Subject.Commit = src.RepoURL, src.Commit
+	ref := func(m lineage.Match) *sbom.DockerfileRef {
+		kw, _, _ := strings.Cut(m.Instruction, " ")
+		return &sbom.DockerfileRef{Path: src.Dockerfile, Instruction: strings.ToUpper(kw), StartLine: m.StartLine, EndLine: m.EndLine}
+	}
+	for i := range s.Packages {
+		for j := range s.Packages[i].Locations {
+			l := &s.Packages[i].Locations[j]
+			if m, ok := src.Lines[l.HistoryIndex]; ok && l.HistoryIndex >= 0 {
+				l.Dockerfile = ref(m)
+			} else if l.InBaseImage && src.From != nil {
+				l.Dockerfile = ref(*src.From)
+			}
+		}
+	}
+	return nil
 }
 
 // storeSBOM keeps s (tether's JSON form) against its image digest or commit, so

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/internal/cli"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/cyclonedx"
 	"github.com/tether-sec/tether/sbom/spdx"
@@ -318,5 +319,60 @@ func TestIngestSBOM(t *testing.T) {
 	code, _, stderr := run(t, "ingest", "sbom", bad, "--db", db)
 	if code != 2 || !strings.Contains(stderr, "neither CycloneDX") {
 		t.Errorf("truncated SBOM: exit %d: %s", code, stderr)
+	}
+}
+
+// TestDemoSBOM checks that the demo stores the image's SBOM against its digest,
+// with the source commit and, per package, the Dockerfile line behind its layer.
+func TestDemoSBOM(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tether.db")
+	code, out, stderr := run(t, "demo", "--db", db)
+	if code != 0 {
+		t.Fatalf("demo exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "Dockerfile:10 FROM") {
+		t.Errorf("the demo's SBOM table does not show the FROM line:\n%s", out)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	imgs, err := st.Nodes(ctx, store.NodeQuery{Kind: graph.KindImage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []byte
+	for _, n := range imgs {
+		if n.Stub {
+			continue
+		}
+		if doc, err = st.Document(ctx, cli.SBOMDocumentKind, strings.TrimPrefix(string(n.ID), "image:")); err == nil {
+			break
+		}
+	}
+	if doc == nil {
+		t.Fatalf("no SBOM document stored for any scanned image (%d images)", len(imgs))
+	}
+	var s sbom.SBOM
+	if err := json.Unmarshal(doc, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Subject.RepoURL != "github.com/acme/payments-api" || len(s.Subject.Commit) != 40 {
+		t.Errorf("stored SBOM subject = %+v, want the payments-api commit", s.Subject)
+	}
+	var libssl *sbom.Package
+	for i := range s.Packages {
+		if s.Packages[i].Name == "libssl3" {
+			libssl = &s.Packages[i]
+		}
+	}
+	if libssl == nil {
+		t.Fatalf("no libssl3 in the stored SBOM: %+v", s.Packages)
+	}
+	want := sbom.DockerfileRef{Path: "Dockerfile", Instruction: "FROM", StartLine: 10, EndLine: 10}
+	if d := libssl.Locations[0].Dockerfile; d == nil || *d != want {
+		t.Errorf("libssl3 Dockerfile = %+v, want %+v", d, want)
 	}
 }

@@ -106,6 +106,68 @@ func Build(ctx context.Context, dir string) (_ *Estate, err error) {
 	return e, nil
 }
 
+// dpkgStatus is the package database of the demo's Debian base layer: a slice of
+// a real bookworm image's.
+const dpkgStatus = `Package: base-files
+Status: install ok installed
+Priority: required
+Section: admin
+Architecture: amd64
+Version: 12.4+deb12u10
+Maintainer: Santiago Vila <sanvila@debian.org>
+
+Package: ca-certificates
+Status: install ok installed
+Priority: optional
+Section: misc
+Architecture: all
+Version: 20230311
+Maintainer: Julien Cristau <jcristau@debian.org>
+
+Package: libc6
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: glibc
+Version: 2.36-9+deb12u9
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+
+Package: libssl3
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: openssl
+Version: 3.0.15-1~deb12u1
+Maintainer: Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>
+
+Package: netbase
+Status: install ok installed
+Priority: optional
+Section: admin
+Architecture: all
+Version: 6.4
+Maintainer: Marco d'Itri <md@linux.it>
+
+Package: tzdata
+Status: install ok installed
+Priority: required
+Section: localization
+Architecture: all
+Version: 2024b-0+deb12u1
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+
+Package: zlib1g
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+Maintainer: Mark Brown <broonie@debian.org>
+`
+
 // The repository's files, as the demo's team wrote them.
 var (
 	dockerfile = `# syntax=docker/dockerfile:1
@@ -254,6 +316,8 @@ func buildImage(repo, sha string) (v1.Image, error) {
 			{"etc/", 0, ""},
 			{"etc/os-release", 0o644, "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n"},
 			{"etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n"},
+			{"var/", 0, ""}, {"var/lib/", 0, ""}, {"var/lib/dpkg/", 0, ""},
+			{"var/lib/dpkg/status", 0o644, dpkgStatus},
 		}, "/bin/sh -c #(nop) ADD file:4b1e0c8d2a in / "},
 		{[]layerFile{{"app/", 0, ""}}, "WORKDIR /app"},
 		{[]layerFile{{"app/payments-api", 0o755, "#!/bin/sh\n# stand-in for the payments-api binary built from " + sha + "\n"}},

@@ -120,7 +120,7 @@ func safe(f func() error) (err error) {
 func fromBOM(bom *cdx.BOM) *sbom.SBOM {
 	s := &sbom.SBOM{}
 	for _, p := range props(bom.Properties) {
-		s.Problems = applyProblemProp(s.Problems, p.Name, p.Value)
+		s.Problems = sbom.ApplyProblemProperty(s.Problems, p.Name, p.Value)
 	}
 	if md := bom.Metadata; md != nil {
 		if t, err := time.Parse(time.RFC3339, md.Timestamp); err == nil {
@@ -185,9 +185,9 @@ func fromBOM(bom *cdx.BOM) *sbom.SBOM {
 	for id, ps := range extra {
 		for _, p := range ps {
 			switch p.Name {
-			case propDevDependsOn:
+			case sbom.PropDevDependsOn:
 				add(sbom.Relationship{From: id, To: p.Value, Type: sbom.DevDependsOn})
-			case propContains:
+			case sbom.PropContains:
 				add(sbom.Relationship{From: id, To: p.Value, Type: sbom.Contains})
 			}
 		}
@@ -205,7 +205,7 @@ func fromBOM(bom *cdx.BOM) *sbom.SBOM {
 			}
 		}
 	}
-	sortRelationships(s.Relationships)
+	sbom.SortRelationships(s.Relationships)
 	return s
 }
 
@@ -262,15 +262,15 @@ func subjectFrom(c *cdx.Component) sbom.Subject {
 	}
 	for _, p := range props(c.Properties) {
 		switch p.Name {
-		case propSubjectKind:
+		case sbom.PropSubjectKind:
 			sub.Kind = sbom.SubjectKind(p.Value)
-		case propSubjectDigest:
+		case sbom.PropSubjectDigest:
 			sub.ImageDigest = p.Value
-		case propSubjectPlatform:
+		case sbom.PropSubjectPlatform:
 			sub.Platform = p.Value
-		case propSubjectRepo:
+		case sbom.PropSubjectRepo:
 			sub.RepoURL = p.Value
-		case propSubjectCommit:
+		case sbom.PropSubjectCommit:
 			sub.Commit = p.Value
 		case "aquasecurity:trivy:RepoDigest":
 			if _, d, ok := strings.Cut(p.Value, "@"); ok && sub.ImageDigest == "" {
@@ -307,21 +307,21 @@ func packageFrom(c cdx.Component) sbom.Package {
 		}
 	}
 	tether := false
-	var syftLocs, trivyLoc []prop
+	var syftLocs, trivyLoc []sbom.Property
 	for _, pr := range props(c.Properties) {
-		if applyProp(&p, pr.Name, pr.Value) {
+		if sbom.ApplyPackageProperty(&p, pr.Name, pr.Value) {
 			tether = true
 			continue
 		}
 		switch name := pr.Name; {
-		case name == propCPE, name == "syft:cpe23":
+		case name == sbom.PropCPE, name == "syft:cpe23":
 			if pr.Value != c.CPE {
 				p.CPEs = append(p.CPEs, pr.Value)
 			}
 		case name == "syft:package:foundBy":
 			p.FoundBy = pr.Value
 		case strings.HasPrefix(name, "syft:location:"):
-			syftLocs = append(syftLocs, prop{name, pr.Value})
+			syftLocs = append(syftLocs, sbom.Property{Name: name, Value: pr.Value})
 		case name == "syft:metadata:source", name == "syft:metadata:originPackage":
 			p.SourceName = pr.Value
 		case name == "syft:metadata:sourceVersion":
@@ -335,12 +335,12 @@ func packageFrom(c cdx.Component) sbom.Package {
 		case name == "aquasecurity:trivy:SrcVersion":
 			p.SourceVersion = pr.Value
 		case name == "aquasecurity:trivy:LayerDiffID", name == "aquasecurity:trivy:LayerDigest", name == "aquasecurity:trivy:FilePath":
-			trivyLoc = append(trivyLoc, prop{name, pr.Value})
+			trivyLoc = append(trivyLoc, sbom.Property{Name: name, Value: pr.Value})
 		}
 	}
 	if !tether || len(p.Locations) == 0 {
 		for _, l := range syftLocs {
-			rest := strings.TrimPrefix(l.name, "syft:location:")
+			rest := strings.TrimPrefix(l.Name, "syft:location:")
 			idx, field, ok := strings.Cut(rest, ":")
 			i, err := strconv.Atoi(idx)
 			if !ok || err != nil || i < 0 || i > 10000 {
@@ -351,28 +351,28 @@ func packageFrom(c cdx.Component) sbom.Package {
 			}
 			switch field {
 			case "path":
-				p.Locations[i].Path = strings.TrimPrefix(l.value, "/")
+				p.Locations[i].Path = strings.TrimPrefix(l.Value, "/")
 			case "layerID":
-				p.Locations[i].LayerDiffID = l.value
+				p.Locations[i].LayerDiffID = l.Value
 			}
 		}
 		if len(trivyLoc) > 0 {
 			var loc sbom.Location
 			for _, l := range trivyLoc {
-				switch l.name {
+				switch l.Name {
 				case "aquasecurity:trivy:LayerDiffID":
-					loc.LayerDiffID = l.value
+					loc.LayerDiffID = l.Value
 				case "aquasecurity:trivy:LayerDigest":
-					loc.LayerDigest = l.value
+					loc.LayerDigest = l.Value
 				case "aquasecurity:trivy:FilePath":
-					loc.Path = strings.TrimPrefix(l.value, "/")
+					loc.Path = strings.TrimPrefix(l.Value, "/")
 				}
 			}
 			p.Locations = append(p.Locations, loc)
 		}
 	}
 	if p.Type == "" {
-		p.Type = purlType(p.PURL)
+		p.Type = sbom.PURLType(p.PURL)
 	}
 	return p
 }

@@ -78,19 +78,19 @@ func toBOM(s *sbom.SBOM) (*cdx.BOM, error) {
 	if !s.Created.IsZero() {
 		bom.Metadata.Timestamp = s.Created.UTC().Format(time.RFC3339)
 	}
-	if ps := toProperties(problemProps(s.Problems)); ps != nil {
+	if ps := toProperties(sbom.ProblemProperties(s.Problems)); ps != nil {
 		bom.Properties = ps
 	}
 
 	pkgs := slices.Clone(s.Packages)
 	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].ID < pkgs[j].ID })
 	rels := slices.Clone(s.Relationships)
-	sortRelationships(rels)
+	sbom.SortRelationships(rels)
 	known := make(map[string]bool, len(pkgs))
 	for _, p := range pkgs {
 		known[p.ID] = true
 	}
-	extra := map[string][]prop{}
+	extra := map[string][]sbom.Property{}
 	deps := map[string][]string{}
 	for _, r := range rels {
 		if !known[r.From] || !known[r.To] {
@@ -101,9 +101,9 @@ func toBOM(s *sbom.SBOM) (*cdx.BOM, error) {
 			deps[r.From] = append(deps[r.From], r.To)
 		case sbom.DevDependsOn:
 			deps[r.From] = append(deps[r.From], r.To)
-			extra[r.From] = append(extra[r.From], prop{propDevDependsOn, r.To})
+			extra[r.From] = append(extra[r.From], sbom.Property{Name: sbom.PropDevDependsOn, Value: r.To})
 		case sbom.Contains:
-			extra[r.From] = append(extra[r.From], prop{propContains, r.To})
+			extra[r.From] = append(extra[r.From], sbom.Property{Name: sbom.PropContains, Value: r.To})
 		}
 	}
 
@@ -148,22 +148,22 @@ func subjectComponent(sub sbom.Subject) *cdx.Component {
 		}
 		c.ExternalReferences = &[]cdx.ExternalReference{ref}
 	}
-	var ps []prop
+	var ps []sbom.Property
 	add := func(n, v string) {
 		if v != "" {
-			ps = append(ps, prop{n, v})
+			ps = append(ps, sbom.Property{Name: n, Value: v})
 		}
 	}
-	add(propSubjectKind, string(sub.Kind))
-	add(propSubjectDigest, sub.ImageDigest)
-	add(propSubjectPlatform, sub.Platform)
-	add(propSubjectRepo, sub.RepoURL)
-	add(propSubjectCommit, sub.Commit)
+	add(sbom.PropSubjectKind, string(sub.Kind))
+	add(sbom.PropSubjectDigest, sub.ImageDigest)
+	add(sbom.PropSubjectPlatform, sub.Platform)
+	add(sbom.PropSubjectRepo, sub.RepoURL)
+	add(sbom.PropSubjectCommit, sub.Commit)
 	c.Properties = toProperties(ps)
 	return c
 }
 
-func toComponent(p sbom.Package, extra []prop) cdx.Component {
+func toComponent(p sbom.Package, extra []sbom.Property) cdx.Component {
 	c := cdx.Component{
 		BOMRef:     p.ID,
 		Type:       cdx.ComponentTypeLibrary,
@@ -175,13 +175,13 @@ func toComponent(p sbom.Package, extra []prop) cdx.Component {
 	if c.Name == "" {
 		c.Name = "unnamed"
 	}
-	ps := packageProps(p, p.ID)
+	ps := sbom.PackageProperties(p, p.ID)
 	cpes := p.CPEs
 	if len(cpes) > 0 && cpePattern.MatchString(cpes[0]) {
 		c.CPE, cpes = cpes[0], cpes[1:]
 	}
 	for _, cpe := range cpes { // the rest, and a first one the schema would refuse
-		ps = append(ps, prop{propCPE, cpe})
+		ps = append(ps, sbom.Property{Name: sbom.PropCPE, Value: cpe})
 	}
 	ps = append(ps, extra...)
 	c.Properties = toProperties(ps)
@@ -218,13 +218,13 @@ func toLicenses(licenses []string) *cdx.Licenses {
 	return &out
 }
 
-func toProperties(ps []prop) *[]cdx.Property {
+func toProperties(ps []sbom.Property) *[]cdx.Property {
 	if len(ps) == 0 {
 		return nil
 	}
 	out := make([]cdx.Property, len(ps))
 	for i, p := range ps {
-		out[i] = cdx.Property{Name: p.name, Value: p.value}
+		out[i] = cdx.Property{Name: p.Name, Value: p.Value}
 	}
 	return &out
 }
@@ -236,7 +236,7 @@ func serialNumber(s *sbom.SBOM) (string, error) {
 	n.Packages = slices.Clone(s.Packages)
 	sort.SliceStable(n.Packages, func(i, j int) bool { return n.Packages[i].ID < n.Packages[j].ID })
 	n.Relationships = slices.Clone(s.Relationships)
-	sortRelationships(n.Relationships)
+	sbom.SortRelationships(n.Relationships)
 	n.Created = s.Created.UTC()
 	b, err := json.Marshal(&n)
 	if err != nil {

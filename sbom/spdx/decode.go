@@ -116,9 +116,9 @@ func fromDocument(doc *spdx.Document) (*sbom.SBOM, error) {
 			}
 		}
 	}
-	ps, _ := parseProps(doc.DocumentComment)
+	ps, _ := sbom.ParseComment(doc.DocumentComment)
 	for _, p := range ps {
-		s.Problems = applyProblemProp(s.Problems, p.name, p.value)
+		s.Problems = sbom.ApplyProblemProperty(s.Problems, p.Name, p.Value)
 	}
 
 	// The subject: what the document DESCRIBES.
@@ -216,7 +216,7 @@ func fromDocument(doc *spdx.Document) (*sbom.SBOM, error) {
 			addRel(sbom.Relationship{From: b, To: a, Type: sbom.Contains})
 		}
 	}
-	sortRelationships(s.Relationships)
+	sbom.SortRelationships(s.Relationships)
 	return s, nil
 }
 
@@ -268,21 +268,21 @@ func subjectFrom(p *spdx.Package) sbom.Subject {
 			sub.RepoURL, sub.Commit = loc[:i], loc[i+1:]
 		}
 	}
-	ps, _ := parseProps(p.PackageComment)
+	ps, _ := sbom.ParseComment(p.PackageComment)
 	for _, pr := range ps {
-		switch pr.name {
-		case propSubjectKind:
-			sub.Kind = sbom.SubjectKind(pr.value)
-		case propSubjectName:
-			sub.Name = pr.value
-		case propSubjectDigest:
-			sub.ImageDigest = pr.value
-		case propSubjectPlatform:
-			sub.Platform = pr.value
-		case propSubjectRepo:
-			sub.RepoURL = pr.value
-		case propSubjectCommit:
-			sub.Commit = pr.value
+		switch pr.Name {
+		case sbom.PropSubjectKind:
+			sub.Kind = sbom.SubjectKind(pr.Value)
+		case sbom.PropSubjectName:
+			sub.Name = pr.Value
+		case sbom.PropSubjectDigest:
+			sub.ImageDigest = pr.Value
+		case sbom.PropSubjectPlatform:
+			sub.Platform = pr.Value
+		case sbom.PropSubjectRepo:
+			sub.RepoURL = pr.Value
+		case sbom.PropSubjectCommit:
+			sub.Commit = pr.Value
 		}
 	}
 	return sub
@@ -326,9 +326,9 @@ func packageFrom(p *spdx.Package, licenseNames map[string]string) sbom.Package {
 	}
 
 	tether := false
-	ps, _ := parseProps(p.PackageComment)
+	ps, _ := sbom.ParseComment(p.PackageComment)
 	for _, pr := range ps {
-		if applyProp(&pkg, pr.name, pr.value) {
+		if sbom.ApplyPackageProperty(&pkg, pr.Name, pr.Value) {
 			tether = true
 		}
 	}
@@ -360,7 +360,7 @@ func packageFrom(p *spdx.Package, licenseNames map[string]string) sbom.Package {
 		pkg.FoundBy, pkg.Locations = parseSourceInfo(p.PackageSourceInfo, pkg.FoundBy)
 	}
 	if pkg.Type == "" {
-		pkg.Type = purlType(pkg.PURL)
+		pkg.Type = sbom.PURLType(pkg.PURL)
 	}
 	return pkg
 }

@@ -78,7 +78,7 @@ func toDocument(s *sbom.SBOM) (*spdx.Document, error) {
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: creator}},
 			Created:  s.Created.UTC().Format(time.RFC3339),
 		},
-		DocumentComment: formatProps(problemProps(s.Problems)),
+		DocumentComment: sbom.FormatComment(sbom.ProblemProperties(s.Problems)),
 	}
 
 	used := map[common.ElementID]bool{"DOCUMENT": true}
@@ -121,7 +121,7 @@ func toDocument(s *sbom.SBOM) (*spdx.Document, error) {
 		}
 	}
 	rels := slices.Clone(s.Relationships)
-	sortRelationships(rels)
+	sbom.SortRelationships(rels)
 	for _, r := range rels {
 		from, ok1 := ids[r.From]
 		to, ok2 := ids[r.To]
@@ -178,19 +178,19 @@ func subjectPackage(sub sbom.Subject, unique func(string) common.ElementID) *spd
 		}
 		p.PackageDownloadLocation = loc
 	}
-	var ps []prop
+	var ps []sbom.Property
 	add := func(n, v string) {
 		if v != "" {
-			ps = append(ps, prop{n, v})
+			ps = append(ps, sbom.Property{Name: n, Value: v})
 		}
 	}
-	add(propSubjectKind, string(sub.Kind))
-	add(propSubjectName, sub.Name)
-	add(propSubjectDigest, sub.ImageDigest)
-	add(propSubjectPlatform, sub.Platform)
-	add(propSubjectRepo, sub.RepoURL)
-	add(propSubjectCommit, sub.Commit)
-	p.PackageComment = formatProps(ps)
+	add(sbom.PropSubjectKind, string(sub.Kind))
+	add(sbom.PropSubjectName, sub.Name)
+	add(sbom.PropSubjectDigest, sub.ImageDigest)
+	add(sbom.PropSubjectPlatform, sub.Platform)
+	add(sbom.PropSubjectRepo, sub.RepoURL)
+	add(sbom.PropSubjectCommit, sub.Commit)
+	p.PackageComment = sbom.FormatComment(ps)
 	return p
 }
 
@@ -206,7 +206,7 @@ func toPackage(p sbom.Package, id common.ElementID, others map[string]*spdx.Othe
 		PackageLicenseDeclared:    declaredLicense(p.Licenses, others),
 		PackageCopyrightText:      noAssertion,
 		PackageSourceInfo:         sourceInfo(p),
-		PackageComment:            formatProps(packageProps(p, string(id))),
+		PackageComment:            sbom.FormatComment(sbom.PackageProperties(p, string(id))),
 	}
 	if out.PackageName == "" {
 		out.PackageName = "unnamed"
@@ -328,7 +328,7 @@ func contentHash(s *sbom.SBOM) (string, error) {
 	n.Packages = slices.Clone(s.Packages)
 	sort.SliceStable(n.Packages, func(i, j int) bool { return n.Packages[i].ID < n.Packages[j].ID })
 	n.Relationships = slices.Clone(s.Relationships)
-	sortRelationships(n.Relationships)
+	sbom.SortRelationships(n.Relationships)
 	n.Created = s.Created.UTC()
 	b, err := json.Marshal(&n)
 	if err != nil {

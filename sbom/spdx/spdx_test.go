@@ -70,7 +70,8 @@ func richSBOM() *sbom.SBOM {
 			{
 				ID: "go-shop", Name: "github.com/acme/shop", Version: "v1.2.3", Type: "golang",
 				PURL: "pkg:golang/github.com/acme/shop@v1.2.3", FoundBy: "go/binary",
-				Locations: []sbom.Location{{Path: "app/server", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7}},
+				Locations: []sbom.Location{{Path: "app/server", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7,
+					Dockerfile: &sbom.DockerfileRef{Path: "build/Dockerfile", Instruction: "COPY", StartLine: 12, EndLine: 13}}},
 			},
 			{
 				ID: "golang-x-net", Name: "golang.org/x/net", Version: "v0.20.0", Type: "golang",
