@@ -37,15 +37,18 @@ type IndexAttrs struct {
 // ImageAttrs are the attributes of an image node.
 type ImageAttrs struct {
 	// Digest is the manifest digest; DigestSource says where it comes from
-	// (DigestFromRegistry, DigestFromLayout, DigestFromComputed).
+	// (DigestFromRegistry, DigestFromLayout, DigestFromComputed, DigestFromEngine).
 	Digest       string `json:"digest"`
 	DigestSource string `json:"digest_source"`
 	MediaType    string `json:"mediaType"`
 	// References are where the image was seen, in ParseRef syntax: the tag or digest
 	// it was opened by, or REPO@DIGEST for an index's platform image.
 	References []string `json:"references"`
-	// Tags are names a layout or archive records for it.
+	// Tags are names a layout, archive or container engine records for it.
 	Tags []string `json:"tags,omitempty"`
+	// RepoDigests are the REPO@DIGEST names a container engine records for it
+	// (docker:, podman:); Digest is one of them when DigestSource is "engine".
+	RepoDigests []string `json:"repo_digests,omitempty"`
 	// Platform is os/arch[/variant][:os.version]; the parts follow.
 	Platform     string            `json:"platform,omitempty"`
 	OS           string            `json:"os,omitempty"`
@@ -92,7 +95,7 @@ type LayerAttrs struct {
 	Size      int64  `json:"size"`
 	MediaType string `json:"mediaType"`
 	// DigestSource is DigestFromComputed when Digest and Size were computed
-	// (docker-archive), else empty.
+	// (docker-archive, container engine), else empty.
 	DigestSource string `json:"digest_source,omitempty"`
 }
 
@@ -202,6 +205,7 @@ func (t *Target) imageAttrs(im *Image, p v1.Platform) ImageAttrs {
 	}
 	if im.Entry == nil {
 		a.Tags = t.Tags
+		a.RepoDigests = t.RepoDigests
 	}
 	redact := envRedactor(cf.Config.Env)
 	for _, h := range cf.History {
@@ -239,7 +243,7 @@ func (t *Target) addLayers(b *graph.Batch, im *Image, imageID graph.ID, method s
 	}
 	mapped := len(made) == len(m.Layers)
 	digestSource := ""
-	if t.DigestSource == DigestFromComputed {
+	if t.DigestSource == DigestFromComputed || t.DigestSource == DigestFromEngine {
 		digestSource = DigestFromComputed
 	}
 	edges := map[graph.ID]*LayerEdgeAttrs{}

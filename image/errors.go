@@ -21,8 +21,8 @@ var (
 	ErrBadReference = errors.New("image: malformed reference")
 	// ErrUnreachable: the registry did not answer (RegistryError).
 	ErrUnreachable = errors.New("image: registry unreachable")
-	// ErrNotFound: the registry, layout or archive has no such image (RegistryError,
-	// NotFoundError).
+	// ErrNotFound: the registry, layout, archive or container engine has no such image
+	// (RegistryError, NotFoundError, EngineError).
 	ErrNotFound = errors.New("image: not found")
 	// ErrUnauthorized: the registry refused the credentials, or asked for some
 	// (RegistryError).
@@ -43,9 +43,15 @@ var (
 	// ErrPlatformNotFound: WithPlatform names a platform the image does not have
 	// (PlatformError).
 	ErrPlatformNotFound = errors.New("image: platform not found")
+	// ErrEngineUnavailable: the container engine's socket (docker:, podman:) is
+	// missing, refuses connections or may not be opened (EngineError).
+	ErrEngineUnavailable = errors.New("image: container engine unavailable")
+	// ErrEngine: the container engine answered with another error, or its image is
+	// larger than WithEngineMaxSize allows (EngineError).
+	ErrEngine = errors.New("image: container engine error")
 )
 
-const refSyntax = "use REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG|@DIGEST] or docker-archive:FILE[:REPO:TAG]"
+const refSyntax = "use REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG|@DIGEST], docker-archive:FILE[:REPO:TAG], docker:IMAGE or podman:IMAGE"
 
 // RefError says why a reference does not parse. It matches ErrBadReference.
 type RefError struct {
@@ -231,6 +237,64 @@ func (e *PlatformError) Error() string {
 // Is makes a PlatformError match ErrPlatformNotFound.
 func (e *PlatformError) Is(target error) bool { return target == ErrPlatformNotFound }
 
+// EngineError is a failure talking to a container engine (docker:, podman:). It
+// matches its Kind: one of ErrEngineUnavailable, ErrNotFound and ErrEngine.
+type EngineError struct {
+	Kind error
+	// Engine is "docker" or "podman"; Socket the address tried ("unix:///run/…" or
+	// "tcp://…"), Ref the reference being read.
+	Engine string
+	Socket string
+	Ref    string
+	// StatusCode is the HTTP status the engine answered with (0 when it did not).
+	StatusCode int
+	// Reason is a short cause, e.g. "the socket does not exist" or the engine's own
+	// message.
+	Reason string
+	Err    error
+	advice string
+}
+
+func (e *EngineError) Error() string {
+	switch e.Kind {
+	case ErrEngineUnavailable:
+		advice := e.advice
+		if advice == "" {
+			advice = e.startAdvice()
+		}
+		return fmt.Sprintf("image: cannot reach the %s engine at %s: %s; %s", e.Engine, e.Socket, e.Reason, advice)
+	case ErrNotFound:
+		cli := e.Engine
+		return fmt.Sprintf("image: %s not found in the %s engine at %s (%s); pull it first (`%s pull IMAGE`) or check the name with `%s images`",
+			e.Ref, e.Engine, e.Socket, e.Reason, cli, cli)
+	}
+	msg := fmt.Sprintf("image: the %s engine at %s failed reading %s: %s", e.Engine, e.Socket, e.Ref, e.Reason)
+	if e.advice != "" {
+		msg += "; " + e.advice
+	}
+	return msg
+}
+
+// startAdvice says how to start the engine's API service on the socket tried.
+func (e *EngineError) startAdvice() string {
+	path, isUnix := strings.CutPrefix(e.Socket, "unix://")
+	if e.Engine == string(TransportPodman) {
+		if !isUnix {
+			return "check that the Podman API service listens there, or point CONTAINER_HOST or WithEngineSocket at its socket"
+		}
+		return fmt.Sprintf("start the Podman API service with `podman system service --time=0 unix://%s` (or `systemctl --user start podman.socket`), or point CONTAINER_HOST (unix:///PATH) or WithEngineSocket at its socket", path)
+	}
+	if !isUnix {
+		return "check that the Docker daemon listens there (plain HTTP; TLS is not supported), or point DOCKER_HOST or WithEngineSocket at its socket"
+	}
+	return fmt.Sprintf("start the Docker daemon (`sudo systemctl start docker`), or point DOCKER_HOST (unix:///PATH) or WithEngineSocket at its socket; Podman serves the same API: `podman system service --time=0 unix://%s`", path)
+}
+
+// Is makes an EngineError match its Kind.
+func (e *EngineError) Is(target error) bool { return target == e.Kind }
+
+func (e *EngineError) Unwrap() error { return e.Err }
+
 // remoteError turns an error from go-containerregistry's remote package into a typed
 // error. A cancelled or expired ctx is returned as is (wrapped), so that errors.Is
 // with context.Canceled keeps working.
@@ -304,7 +368,7 @@ func unreachable(err error) (string, bool) {
 // isTyped reports whether err already is one of this package's errors.
 func isTyped(err error) bool {
 	for _, s := range []error{ErrBadReference, ErrUnreachable, ErrNotFound, ErrUnauthorized, ErrRegistry,
-		ErrBadManifest, ErrNotLayout, ErrNotArchive, ErrAmbiguous, ErrPlatformNotFound} {
+		ErrBadManifest, ErrNotLayout, ErrNotArchive, ErrAmbiguous, ErrPlatformNotFound, ErrEngineUnavailable, ErrEngine} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -116,7 +116,7 @@ func TestOpenErrors(t *testing.T) {
 		{"malformed reference", "UPPER/Case:v1", nil, []error{image.ErrBadReference}, `malformed reference "UPPER/Case:v1"`},
 		{"empty reference", "", nil, []error{image.ErrBadReference}, "empty"},
 		{"URL", "https://example.com/app", nil, []error{image.ErrBadReference}, "no URL scheme"},
-		{"daemon", "docker:app:v1", nil, []error{image.ErrBadReference}, "docker save"},
+		{"containers-storage", "containers-storage:app:v1", nil, []error{image.ErrBadReference}, "use podman:IMAGE"},
 		{"missing layout", "oci:" + filepath.Join(tmp, "nope"), nil, []error{image.ErrNotLayout, fs.ErrNotExist}, "does not exist"},
 		{"random dir", "oci:" + randomDir, nil, []error{image.ErrNotLayout, fs.ErrNotExist}, "index.json"},
 		{"file as layout", "oci:" + f.archive, nil, []error{image.ErrNotLayout}, "not a directory"},

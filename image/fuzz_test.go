@@ -6,9 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +31,8 @@ func FuzzParseRef(f *testing.F) {
 		"alpine", "127.0.0.1:5000/app:v1", "docker://ghcr.io/a/b@sha256:" + hex64,
 		"oci:/tmp/l:v1", "oci:l@sha256:" + hex64, "oci-dir:x", "docker-archive:a.tar:app:v1",
 		"registry:localhost/x", "dir:/x", "oci:a:b@c", "docker-archive:",
+		"docker:alpine", "docker-daemon:app:v1", "podman:app:v1", "podman:localhost/app", "docker:sha256:" + hex64,
+		"podman:abcdef012345", "docker://x", "docker:sha256:x",
 	} {
 		f.Add(s)
 	}
@@ -207,4 +213,59 @@ func openFuzzed(t *testing.T, ref string) {
 	if err := target.Batch(time.Now()).Validate(); err != nil {
 		t.Fatalf("Open(%q) gave an invalid batch: %v", ref, err)
 	}
+}
+
+// FuzzEngineRecord feeds arbitrary JSON as a container engine's image record: Open
+// never panics, fails only with this package's errors, and what it opens gives a valid
+// batch whose digest is one of the record's RepoDigests or a computed one.
+func FuzzEngineRecord(f *testing.F) {
+	img := buildImage(f, spec{arch: "amd64"})
+	export := saveTarball(f, nil, img)
+	d := digestOf(f, img)
+	for _, s := range []string{
+		`{"Id":"sha256:` + hex64 + `","RepoTags":["127.0.0.1:5000/app:v1"],"RepoDigests":["127.0.0.1:5000/app@` + d + `"]}`,
+		`{"Id":"x","RepoDigests":["localhost/app@` + d + `","a@b","@","127.0.0.1:5000/app@sha256:` + hex64 + `"]}`,
+		`{"Id":""}`, `[]`, `{"Id":7}`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	var record atomic.Value
+	sock := filepath.Join(shortDir(f), "fuzz.sock")
+	serveUnix(f, sock, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case p == "/_ping":
+			w.Header().Set("Api-Version", "1.41")
+			w.Header().Set("Libpod-Api-Version", "4.3.1")
+		case strings.HasSuffix(p, "/get"):
+			_, _ = w.Write(export)
+		case strings.HasPrefix(p, "/v1.41/images/"):
+			_, _ = w.Write(record.Load().([]byte))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		record.Store(raw)
+		t.Setenv("TMPDIR", t.TempDir())
+		target, err := image.Open(context.Background(), "podman:127.0.0.1:5000/app:v1", image.WithEngineSocket(sock))
+		if err != nil {
+			if !errors.Is(err, image.ErrEngine) {
+				t.Fatalf("Open error %v is not ErrEngine", err)
+			}
+			return
+		}
+		defer target.Close()
+		if err := target.Batch(time.Unix(0, 0)).Validate(); err != nil {
+			t.Fatalf("invalid batch: %v", err)
+		}
+		switch target.DigestSource {
+		case image.DigestFromComputed:
+		case image.DigestFromEngine:
+			if !slices.ContainsFunc(target.RepoDigests, func(s string) bool { return strings.HasSuffix(s, "@"+target.Digest) }) {
+				t.Fatalf("digest %s is none of the RepoDigests %q", target.Digest, target.RepoDigests)
+			}
+		default:
+			t.Fatalf("digest source %q", target.DigestSource)
+		}
+	})
 }

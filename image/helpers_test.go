@@ -200,6 +200,8 @@ type wantImage struct {
 	entryPlat string // the index entry's platform, "" for a single image
 	position  int
 	tags      []string
+	// repoDigests are a container engine's RepoDigests for the image.
+	repoDigests []string
 }
 
 // want builds the batch a scan must produce, from the test images themselves.
@@ -238,7 +240,7 @@ func want(t testing.TB, e expectation) *graph.Batch {
 		os, arch, variant := splitPlatform(w.platform)
 		attrs := image.ImageAttrs{
 			Digest: dig, DigestSource: e.digestSource, MediaType: mt,
-			References: []string{w.reference}, Tags: w.tags,
+			References: []string{w.reference}, Tags: w.tags, RepoDigests: w.repoDigests,
 			Platform: w.platform, OS: os, Architecture: arch, Variant: variant,
 			ConfigDigest: m.Config.Digest.String(),
 			Created:      "2024-05-01T12:00:00Z",
@@ -284,7 +286,7 @@ func want(t testing.TB, e expectation) *graph.Batch {
 				lmt = e.layerMediaType
 			}
 			ds := ""
-			if e.digestSource == "computed" {
+			if e.digestSource == "computed" || e.digestSource == "engine" {
 				ds = "computed"
 			}
 			b.AddNode(graph.Node{ID: graph.LayerID(diffID), Kind: graph.KindLayer, Name: diffID, Attrs: graph.Attrs(image.LayerAttrs{

@@ -25,6 +25,12 @@ const (
 	// DigestFromComputed: computed by go-containerregistry for an image that has no
 	// stored manifest (a docker-archive); a registry would likely serve another one.
 	DigestFromComputed = "computed"
+	// DigestFromEngine: the registry manifest digest a container engine (docker:,
+	// podman:) recorded for the image when it pulled or pushed it (its RepoDigests),
+	// the digest a pod running the image reports. The manifest Open reads is re-encoded
+	// from the engine's `docker save` export, so its bytes do not hash to it, and
+	// layer digests and sizes are computed as for a docker-archive.
+	DigestFromEngine = "engine"
 )
 
 // Annotations on index entries that this package reads.
@@ -47,21 +53,43 @@ type Target struct {
 	// Index is set, else the image.
 	Digest    string
 	MediaType string
-	// DigestSource is DigestFromRegistry, DigestFromLayout or DigestFromComputed.
+	// DigestSource is DigestFromRegistry, DigestFromLayout, DigestFromComputed or
+	// DigestFromEngine.
 	DigestSource string
 	// Index is the image index the reference names, nil when it names a single image.
 	Index v1.ImageIndex
 	// Annotations are the index's annotations (nil for a single image).
 	Annotations map[string]string
-	// Tags are the names the layout (org.opencontainers.image.ref.name) or archive
-	// (RepoTags) records for what the reference names.
+	// Tags are the names the layout (org.opencontainers.image.ref.name), archive or
+	// container engine (RepoTags) records for what the reference names.
 	Tags []string
+	// RepoDigests are the REPO@DIGEST names a container engine records for the image
+	// (docker:, podman:): the registry digests it was pulled by or pushed as. Nil for
+	// other transports.
+	RepoDigests []string
 	// Images are the image manifests: the platform images of Index in index order
 	// (restricted by WithPlatform; nested indexes flattened), or the single image.
 	Images []Image
 	// Skipped lists index entries that are not read as images: attestations,
 	// artifacts, indexes nested too deep.
 	Skipped []SkippedManifest
+
+	// release frees what Open holds for the target (a container engine's export).
+	release func() error
+}
+
+// Close releases what Open holds for the target: the temporary copy of an image read
+// from a container engine (docker:, podman:), from which its layers are read. Layers
+// cannot be read after Close; what Open read (manifests, configs) stays. Close is a
+// no-op for other transports and when called again. A target that is never closed
+// has its copy removed once it and its images are garbage, but call Close.
+func (t *Target) Close() error {
+	if t == nil || t.release == nil {
+		return nil
+	}
+	release := t.release
+	t.release = nil
+	return release()
 }
 
 // Image is one image manifest of a Target, with its manifest and config read.
@@ -112,8 +140,9 @@ type SkippedManifest struct {
 
 // Open reads what ref names: the index or image manifest, the platform manifests of an
 // index, and every image's config. It reads no layer blob, except that a
-// docker-archive's layers are hashed to compute its manifest. See ParseRef for the
-// syntax.
+// docker-archive's layers are hashed to compute its manifest. A container engine's
+// image (docker:, podman:) is exported to a temporary file, which the caller frees
+// with Target.Close. See ParseRef for the syntax.
 func Open(ctx context.Context, ref string, opts ...Option) (*Target, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
@@ -131,6 +160,8 @@ func Open(ctx context.Context, ref string, opts ...Option) (*Target, error) {
 		t, err = openLayout(ctx, r, o)
 	case TransportDockerArchive:
 		t, err = openArchive(ctx, r, o)
+	case TransportDocker, TransportPodman:
+		t, err = openEngine(ctx, r, o)
 	default:
 		return nil, badRef(ref, "unknown transport")
 	}
@@ -146,7 +177,11 @@ func Scan(ctx context.Context, ref string, opts ...Option) (*graph.Batch, error)
 	if err != nil {
 		return nil, err
 	}
-	return t.Batch(time.Now()), nil
+	b := t.Batch(time.Now())
+	if err := t.Close(); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // reader is what a transport supplies to the code shared by all of them.
@@ -301,7 +336,7 @@ func (rd *reader) load(im *Image) error {
 	if err != nil {
 		return rd.wrap(err, im.Reference)
 	}
-	if rd.source != DigestFromComputed {
+	if rd.source != DigestFromComputed && rd.source != DigestFromEngine {
 		h, err := v1.NewHash(im.Digest)
 		if err != nil {
 			return &ManifestError{Ref: im.Reference, Digest: im.Digest, Reason: "the digest does not parse", Err: err}

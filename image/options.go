@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tether-sec/tether/image/internal/engineapi"
 )
 
 // ErrBadOption: an option is invalid or conflicts with another.
@@ -22,10 +24,16 @@ type options struct {
 	platform  *v1.Platform
 	transport http.RoundTripper
 	keychain  authn.Keychain
+	// engineSocket is WithEngineSocket's address, "" for the default.
+	engineSocket string
+	engineMax    int64
 }
 
+// DefaultEngineMaxSize is the default of WithEngineMaxSize: 16 GiB.
+const DefaultEngineMaxSize int64 = 16 << 30
+
 func makeOptions(opts []Option) (*options, error) {
-	o := &options{transport: remote.DefaultTransport, keychain: authn.DefaultKeychain}
+	o := &options{transport: remote.DefaultTransport, keychain: authn.DefaultKeychain, engineMax: DefaultEngineMaxSize}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -105,6 +113,42 @@ func WithKeychain(k authn.Keychain) Option {
 			return fmt.Errorf("%w: WithKeychain(nil)", ErrBadOption)
 		}
 		o.keychain = k
+		return nil
+	}
+}
+
+// WithEngineSocket sets where the container engine of a docker: or podman: reference
+// listens: a unix socket path ("/run/podman/podman.sock"), "unix:///PATH", or
+// "tcp://HOST:PORT" for an engine that serves plain HTTP (TLS is not supported).
+//
+// Default: for docker:, DOCKER_HOST, else unix:///var/run/docker.sock; for podman:,
+// CONTAINER_HOST, else $XDG_RUNTIME_DIR/podman/podman.sock when it exists, else
+// unix:///run/podman/podman.sock. Other transports ignore this option.
+func WithEngineSocket(socket string) Option {
+	return func(o *options) error {
+		if _, err := engineapi.ParseHost(socket); err != nil {
+			return fmt.Errorf("%w: WithEngineSocket(%q): %v", ErrBadOption, socket, err)
+		}
+		if o.engineSocket != "" && o.engineSocket != socket {
+			return fmt.Errorf("%w: WithEngineSocket(%q) conflicts with WithEngineSocket(%q)", ErrBadOption, socket, o.engineSocket)
+		}
+		o.engineSocket = socket
+		return nil
+	}
+}
+
+// WithEngineMaxSize caps the size in bytes of the `docker save` tarball Open reads
+// from a container engine (docker:, podman:); Open fails with ErrEngine past it. The
+// tarball is spooled to a temporary file (in os.TempDir, so under $TMPDIR) until
+// Target.Close.
+//
+// Default: DefaultEngineMaxSize (16 GiB). Other transports ignore this option.
+func WithEngineMaxSize(bytes int64) Option {
+	return func(o *options) error {
+		if bytes <= 0 {
+			return fmt.Errorf("%w: WithEngineMaxSize(%d): the size must be positive", ErrBadOption, bytes)
+		}
+		o.engineMax = bytes
 		return nil
 	}
 }

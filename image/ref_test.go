@@ -18,6 +18,7 @@ func TestParseRef(t *testing.T) {
 		Tag       string
 		Digest    string
 		Name      string // the registry reference in full
+		Image     string
 		String    string
 	}
 	tests := []struct {
@@ -37,6 +38,16 @@ func TestParseRef(t *testing.T) {
 		{"oci-dir:./l", parsed{Transport: "oci-layout", Path: "./l", String: "oci:./l"}},
 		{"docker-archive:app.tar", parsed{Transport: "docker-archive", Path: "app.tar", String: "docker-archive:app.tar"}},
 		{"docker-archive:/x/app.tar:127.0.0.1:5000/app:v1", parsed{Transport: "docker-archive", Path: "/x/app.tar", Tag: "127.0.0.1:5000/app:v1", String: "docker-archive:/x/app.tar:127.0.0.1:5000/app:v1"}},
+		// Docker resolves every name as go-containerregistry does: spelled in full.
+		{"docker:alpine", parsed{Transport: "docker", Image: "docker.io/library/alpine:latest", Name: "index.docker.io/library/alpine:latest", String: "docker:docker.io/library/alpine:latest"}},
+		{"docker-daemon:127.0.0.1:5000/app:v1", parsed{Transport: "docker", Image: "127.0.0.1:5000/app:v1", Name: "127.0.0.1:5000/app:v1", String: "docker:127.0.0.1:5000/app:v1"}},
+		{"docker:ghcr.io/acme/app@" + dig, parsed{Transport: "docker", Image: "ghcr.io/acme/app@" + dig, Name: "ghcr.io/acme/app@" + dig, String: "docker:ghcr.io/acme/app@" + dig}},
+		{"docker:" + dig, parsed{Transport: "docker", Image: dig, String: "docker:" + dig}},
+		{"docker:abcdef012345", parsed{Transport: "docker", Image: "abcdef012345", String: "docker:abcdef012345"}},
+		// Podman resolves short names through registries.conf: they stay as written.
+		{"podman:app:v1", parsed{Transport: "podman", Image: "app:v1", Name: "index.docker.io/library/app:v1", String: "podman:app:v1"}},
+		{"podman:localhost/app", parsed{Transport: "podman", Image: "localhost/app:latest", Name: "localhost/app:latest", String: "podman:localhost/app:latest"}},
+		{"podman:127.0.0.1:5000/team/app:v1", parsed{Transport: "podman", Image: "127.0.0.1:5000/team/app:v1", Name: "127.0.0.1:5000/team/app:v1", String: "podman:127.0.0.1:5000/team/app:v1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -44,7 +55,7 @@ func TestParseRef(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseRef(%q): %v", tt.in, err)
 			}
-			got := parsed{Transport: r.Transport, Path: r.Path, Tag: r.Tag, Digest: r.Digest, String: r.String()}
+			got := parsed{Transport: r.Transport, Path: r.Path, Tag: r.Tag, Digest: r.Digest, Image: r.Image, String: r.String()}
 			if r.Name != nil {
 				got.Name = r.Name.Name()
 			}
@@ -61,7 +72,9 @@ func TestParseRefErrors(t *testing.T) {
 		"", "oci:", "oci::v1", "oci:dir:", "oci:@" + dig, "oci:dir:v1@" + dig, "oci-dir:",
 		"docker-archive:", "docker-archive::app:v1", "docker-archive:f.tar:UPPER:v1", "docker-archive:f.tar:app:",
 		"docker://", "registry:", "app@sha256:short", "app:bad tag", "Upper/app", "http://example.com/app",
-		"app\n:v1", "docker-daemon:app:v1", "podman:app", "oci-archive:x.tar", "dir:/tmp", "containers-storage:app",
+		"app\n:v1", "oci-archive:x.tar", "dir:/tmp", "containers-storage:app",
+		"docker:", "podman:", "docker-daemon:", "docker:UPPER:v1", "podman:/abs/path", "docker:https://example.com/app",
+		"podman:app@sha256:short", "docker:sha256:abc",
 	} {
 		t.Run(in, func(t *testing.T) {
 			r, err := image.ParseRef(in)

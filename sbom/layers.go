@@ -313,6 +313,10 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 	defer rc.Close()
 	counted := &countingReader{r: rc, max: ls.maxBytes}
 	tr := tar.NewReader(counted)
+	// Entry contents as the tar reader gives them: sparse entries and hard links can
+	// make far more bytes than the stream holds, so they count against the same
+	// limit.
+	content := &countingReader{r: tr, max: ls.maxBytes}
 	ch := &layerChanges{written: map[string]bool{}, symlinks: map[string]string{}, context: map[string][]byte{}}
 	// Files of this layer written to dir, for hard links.
 	wrote := map[string]bool{}
@@ -330,7 +334,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			break
 		}
 		if err != nil {
-			if counted.over {
+			if counted.over || content.over {
 				return nil, fmt.Errorf("%w: more than %d bytes uncompressed", ErrLayerTooLarge, ls.maxBytes)
 			}
 			return nil, fmt.Errorf("reading the layer's tar stream: %w", err)
@@ -359,6 +363,13 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			if !wrote[target] || !ls.required(p, h.FileInfo()) {
 				continue
 			}
+			if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(target))); err == nil {
+				// A copy counts as content read: many links to one large file are
+				// a bomb too.
+				if content.n += fi.Size(); content.n > content.max {
+					return nil, fmt.Errorf("%w: more than %d bytes uncompressed", ErrLayerTooLarge, ls.maxBytes)
+				}
+			}
 			if err := copyWithin(dir, target, p); err != nil {
 				ch.problems = append(ch.problems, Problem{Path: p, Message: "hard link: " + err.Error()})
 				continue
@@ -370,7 +381,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			continue // directories, devices, fifos
 		}
 		if slices.Contains(contextFiles, p) && h.Size <= maxContextFile {
-			b, err := io.ReadAll(io.LimitReader(tr, maxContextFile))
+			b, err := io.ReadAll(io.LimitReader(content, maxContextFile))
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", p, err)
 			}
@@ -388,8 +399,8 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 		if !ls.required(p, h.FileInfo()) {
 			continue
 		}
-		if err := writeEntry(dir, p, h.FileInfo().Mode(), tr); err != nil {
-			if counted.over {
+		if err := writeEntry(dir, p, h.FileInfo().Mode(), content); err != nil {
+			if counted.over || content.over {
 				return nil, fmt.Errorf("%w: more than %d bytes uncompressed", ErrLayerTooLarge, ls.maxBytes)
 			}
 			ch.problems = append(ch.problems, Problem{Path: p, Message: err.Error()})

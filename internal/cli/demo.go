@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, g *globals, dir, format string) error {
 	if err := ingestInto(ctx, &quiet, st, "table", kb); err != nil {
 		return err
 	}
-	s, err := runSBOM(ctx, &quiet, st, e.ImageRef, true, "")
+	s, err := runSBOM(ctx, &quiet, st, e.ImageRef, imageFlags{insecure: true})
 	if err != nil {
 		return err
 	}

@@ -63,8 +63,7 @@ func parseSBOMOutputs(vals []string) ([]sbomOutput, error) {
 
 func newSBOMCmd(g *globals) *cobra.Command {
 	var outputs []string
-	var insecure bool
-	var platform string
+	var f imageFlags
 	c := &cobra.Command{
 		Use:   "sbom TARGET",
 		Short: "Generate a software bill of materials (CycloneDX 1.6, SPDX 2.3) for a directory or an image",
@@ -74,11 +73,10 @@ For images every package names the layer and history entry that put it there.
 The packages are also stored in the graph against the image digest.
 
 TARGET is one of:
-  DIR                 a directory (a clean git work tree also names its commit)
-  git:PATH[@REV]      the tree of a commit of the repository at PATH (REV: branch, tag, hash; default HEAD)
-  REGISTRY/REPO:TAG   an image in a registry (also @sha256:… digests)
-  oci:DIR             an OCI image layout
-  docker-archive:FILE a docker save tarball`,
+  DIR                               a directory (a clean git work tree also names its commit)
+  git:PATH[@REV]                    the tree of a commit of the repository at PATH (REV: branch, tag, hash; default HEAD)
+or an image:
+` + imageRefHelp,
 		Example: `  tether sbom .
   tether sbom git:.@v1.4.2 -o spdx-json=sbom.spdx.json
   tether sbom ghcr.io/acme/payments-api:1.4.2 -o cyclonedx-json
@@ -86,8 +84,7 @@ TARGET is one of:
 		Args: args("TARGET"),
 	}
 	c.Flags().StringArrayVarP(&outputs, "output", "o", nil, "output format, repeatable, each FORMAT or FORMAT=FILE: "+sbomFormatList)
-	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
-	c.Flags().StringVar(&platform, "platform", "", "platform of a multi-platform image (os/arch[/variant]; default linux/amd64 or the only one)")
+	f.add(c, "platform of a multi-platform image (os/arch[/variant]; default linux/amd64 or the only one)")
 	c.RunE = func(c *cobra.Command, a []string) error {
 		outs, err := parseSBOMOutputs(outputs)
 		if err != nil {
@@ -98,7 +95,7 @@ TARGET is one of:
 			return err
 		}
 		defer st.Close()
-		s, err := runSBOM(c.Context(), g, st, a[0], insecure, platform)
+		s, err := runSBOM(c.Context(), g, st, a[0], f)
 		if err != nil {
 			return err
 		}
@@ -110,8 +107,8 @@ TARGET is one of:
 
 // runSBOM catalogs target, stores its facts and the SBOM itself, and returns the
 // SBOM annotated with what lineage knows of its source.
-func runSBOM(ctx context.Context, g *globals, st store.Store, target string, insecure bool, platform string) (*sbom.SBOM, error) {
-	s, batches, err := catalog(ctx, g, st, target, insecure, platform)
+func runSBOM(ctx context.Context, g *globals, st store.Store, target string, f imageFlags) (*sbom.SBOM, error) {
+	s, batches, err := catalog(ctx, g, st, target, f)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +127,7 @@ func runSBOM(ctx context.Context, g *globals, st store.Store, target string, ins
 }
 
 // catalog makes the SBOM of a directory or an image and the graph facts to store.
-func catalog(ctx context.Context, g *globals, cache sbom.LayerCache, target string, insecure bool, platform string) (*sbom.SBOM, []*graph.Batch, error) {
+func catalog(ctx context.Context, g *globals, cache sbom.LayerCache, target string, f imageFlags) (*sbom.SBOM, []*graph.Batch, error) {
 	opts := sbom.Options{Logger: g.logger(), Tool: sbom.Tool{Name: sbom.ToolName, Version: releaseVersion()}, Cache: cache}
 	if rest, ok := strings.CutPrefix(target, "git:"); ok {
 		return catalogRevision(ctx, g, target, rest, opts)
@@ -151,21 +148,15 @@ func catalog(ctx context.Context, g *globals, cache sbom.LayerCache, target stri
 		}
 		return nil, nil, fmt.Errorf("no directory %s: %w", target, err)
 	}
-	var iopts []image.Option
-	if insecure {
-		iopts = append(iopts, image.WithInsecure())
-	}
-	if platform != "" {
-		iopts = append(iopts, image.WithPlatform(platform))
-	}
-	t, err := image.Open(ctx, target, iopts...)
+	t, err := image.Open(ctx, target, f.options()...)
 	if err != nil {
 		if _, statErr := os.Stat(target); statErr != nil && !strings.Contains(target, "/") && !strings.Contains(target, ":") {
 			return nil, nil, fmt.Errorf("%s is neither a directory nor an image reference: %w", target, err)
 		}
 		return nil, nil, err
 	}
-	img, err := pickPlatform(t, platform)
+	defer t.Close() // docker: and podman: images are copied to a temporary file
+	img, err := pickPlatform(t, f.platform)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -104,33 +104,60 @@ func newScanRepoCmd(g *globals) *cobra.Command {
 	return c
 }
 
+// imageFlags are the flags of every command that opens an image.
+type imageFlags struct {
+	insecure     bool
+	platform     string
+	engineSocket string
+}
+
+func (f *imageFlags) add(c *cobra.Command, platformHelp string) {
+	c.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	c.Flags().StringVar(&f.platform, "platform", "", platformHelp)
+	c.Flags().StringVar(&f.engineSocket, "engine-socket", "", "the container engine's socket for docker:/podman: (unix:///PATH or tcp://HOST:PORT)")
+}
+
+func (f *imageFlags) options() []image.Option {
+	var opts []image.Option
+	if f.insecure {
+		opts = append(opts, image.WithInsecure())
+	}
+	if f.platform != "" {
+		opts = append(opts, image.WithPlatform(f.platform))
+	}
+	if f.engineSocket != "" {
+		opts = append(opts, image.WithEngineSocket(f.engineSocket))
+	}
+	return opts
+}
+
+// imageRefHelp lists the image references every image command takes.
+const imageRefHelp = `  registry.example.com/app:1.0      an image in a registry (credentials from ~/.docker/config.json)
+  registry.example.com/app@sha256:…  the same, by digest
+  oci:DIR[:TAG|@DIGEST]             an OCI image layout directory
+  docker-archive:FILE               a 'docker save' tarball
+  docker:IMAGE                      an image the local Docker engine holds (socket: DOCKER_HOST,
+                                    default unix:///var/run/docker.sock)
+  podman:IMAGE                      an image the local Podman holds, through its API service (socket:
+                                    CONTAINER_HOST, $XDG_RUNTIME_DIR/podman/podman.sock, /run/podman/podman.sock);
+                                    start it with 'podman system service --time=0 unix:///run/podman/podman.sock'`
+
 func newScanImageCmd(g *globals) *cobra.Command {
-	var insecure bool
-	var platform string
+	var f imageFlags
 	c := &cobra.Command{
 		Use:   "image REF",
 		Short: "Index a container image: manifest digest, platforms, config, history, labels, layers",
-		Long: `Index a container image. REF is one of:
-  registry.example.com/app:1.0      an image in a registry (credentials from ~/.docker/config.json)
-  registry.example.com/app@sha256:…  the same, by digest
-  oci:DIR[:TAG|@DIGEST]             an OCI image layout directory
-  docker-archive:FILE               a 'docker save' tarball`,
+		Long:  "Index a container image. REF is one of:\n" + imageRefHelp,
 		Example: `  tether scan image ghcr.io/acme/payments-api:1.4.2
   tether scan image oci:./build/oci
-  tether scan image docker-archive:app.tar`,
+  tether scan image docker-archive:app.tar
+  tether scan image podman:localhost/app:dev --engine-socket unix:///run/user/1000/podman/podman.sock`,
 		Args: args("REF"),
 	}
 	out := addOutputFlag(c, "table", "json")
-	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
-	c.Flags().StringVar(&platform, "platform", "", "only this platform of a multi-platform image (os/arch[/variant])")
+	f.add(c, "only this platform of a multi-platform image (os/arch[/variant])")
 	c.RunE = func(c *cobra.Command, args []string) error {
-		var opts []image.Option
-		if insecure {
-			opts = append(opts, image.WithInsecure())
-		}
-		if platform != "" {
-			opts = append(opts, image.WithPlatform(platform))
-		}
+		opts := f.options()
 		b, err := image.Scan(c.Context(), args[0], opts...)
 		if err != nil {
 			return err
