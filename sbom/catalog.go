@@ -158,7 +158,9 @@ func convertPackage(p *extractor.Package) Package {
 			}
 			pu.Qualifiers = qs
 		}
-		out.PURL = pu.String()
+		if normalizePURL(&out, pu, p.Location.PathOrEmpty()) {
+			out.PURL = pu.String()
+		}
 		if pu.Type != "" {
 			out.Type = pu.Type
 		}
@@ -186,6 +188,37 @@ func convertPackage(p *extractor.Package) Package {
 	}
 	out.Locations = []Location{{Path: cleanPath(p.Location.PathOrEmpty())}}
 	return out
+}
+
+// normalizePURL writes purls the way the ecosystems' own tools and other SBOM
+// tools do, where osv-scalibr differs:
+//   - Go module versions keep their "v" (pkg:golang/golang.org/x/net@v0.20.0), as
+//     in go.mod, `go list -m` and Syft and Trivy output; the Go toolchain is
+//     pkg:golang/stdlib@1.22.3 whether found in go.mod or in a binary.
+//   - A jar without Maven coordinates is named after its file, with no version and
+//     no purl, rather than pkg:maven/unknown/unknown@unknown.
+// It reports false when the package has no purl.
+func normalizePURL(p *Package, pu *scalibrpurl.PackageURL, foundAt string) bool {
+	switch pu.Type {
+	case scalibrpurl.TypeGolang:
+		if pu.Name == "go" && pu.Namespace == "" {
+			pu.Name, p.Name = "stdlib", "stdlib"
+		}
+		if pu.Name == "stdlib" && pu.Namespace == "" {
+			return true
+		}
+		if pu.Version != "" && pu.Version[0] >= '0' && pu.Version[0] <= '9' {
+			pu.Version = "v" + pu.Version
+		}
+	case scalibrpurl.TypeMaven:
+		if pu.Namespace == "unknown" && pu.Name == "unknown" {
+			base := path.Base(cleanPath(foundAt))
+			p.Name = strings.TrimSuffix(base, path.Ext(base))
+			p.Version = ""
+			return false // no identity: left out of the graph, kept in the SBOM
+		}
+	}
+	return true
 }
 
 // devOnly reports whether every dependency group is a development one.

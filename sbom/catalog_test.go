@@ -49,8 +49,8 @@ func TestCatalogDirEcosystems(t *testing.T) {
 			"pkg:apk/alpine/zlib@1.3.1-r1?arch=x86_64&distro=3.20.3&origin=zlib",
 		}},
 		{name: "go.mod", s: tree, typ: "golang", want: []string{
-			"pkg:golang/github.com/google/go-cmp@0.7.0",
-			"pkg:golang/github.com/pkg/errors@0.9.1",
+			"pkg:golang/github.com/google/go-cmp@v0.7.0",
+			"pkg:golang/github.com/pkg/errors@v0.9.1",
 			"pkg:golang/stdlib@1.22",
 		}},
 		{name: "npm lockfile v3", s: tree, typ: "npm", subset: true, want: []string{
@@ -229,7 +229,7 @@ func TestCatalogDirGoBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := byPURL(s, "pkg:golang/github.com/google/go-cmp@0.7.0")
+	p, ok := byPURL(s, "pkg:golang/github.com/google/go-cmp@v0.7.0")
 	if !ok {
 		t.Fatalf("go-cmp not found in the binary; got %v", purlsOfType(s, "golang"))
 	}
@@ -359,15 +359,31 @@ func TestCatalogDirJavaArchive(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "opt", "app.jar"), outer, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A jar with no Maven coordinates at all (Debian's gettext.jar).
+	plain := zipBytes(t, [2]string{"META-INF/MANIFEST.MF", manifest}, [2]string{"gnu/gettext/GettextResource.class", "\xca\xfe\xba\xbe"})
+	if err := os.WriteFile(filepath.Join(dir, "opt", "gettext.jar"), plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s, err := sbom.CatalogDir(context.Background(), dir, sbom.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range s.Packages {
+		if strings.Contains(p.PURL, "unknown") || (p.Name == "unknown" && p.Version == "unknown") {
+			t.Errorf("a jar without coordinates became %q %s@%s", p.PURL, p.Name, p.Version)
+		}
+	}
+	if p, ok := byName(s, "gettext"); !ok || p.PURL != "" || p.Version != "" {
+		t.Errorf("gettext.jar = %+v, want a package named after the file, without version or purl", p)
+	}
 	want := []string{"pkg:maven/com.example/app@1.2.3", "pkg:maven/com.google.code.gson/gson@2.11.0"}
-	if diff := cmp.Diff(want, purlsOfType(s, "maven")); diff != "" {
+	if diff := cmp.Diff(want, slices.DeleteFunc(purlsOfType(s, "maven"), func(p string) bool { return p == "" })); diff != "" {
 		t.Errorf("purls (-want +got):\n%s", diff)
 	}
 	for _, p := range s.Packages {
+		if p.PURL == "" {
+			continue
+		}
 		if p.FoundBy != "java/archive" || !strings.HasPrefix(p.Locations[0].Path, "opt/app.jar") {
 			t.Errorf("%s: found by %s at %v", p.PURL, p.FoundBy, p.Locations)
 		}

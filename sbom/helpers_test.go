@@ -168,3 +168,12 @@ func byPURL(s *sbom.SBOM, purl string) (sbom.Package, bool) {
 	}
 	return sbom.Package{}, false
 }
+
+func byName(s *sbom.SBOM, name string) (sbom.Package, bool) {
+	for _, p := range s.Packages {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return sbom.Package{}, false
+}

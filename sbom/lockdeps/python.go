@@ -1,0 +1,200 @@
+package lockdeps
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// normalizePyPI normalizes a Python project name per PEP 503: lowercase, runs of
+// "-", "_" and "." as one "-".
+func normalizePyPI(name string) string {
+	var sb strings.Builder
+	sep := false
+	for _, c := range strings.ToLower(name) {
+		if c == '-' || c == '_' || c == '.' {
+			sep = true
+			continue
+		}
+		if sep && sb.Len() > 0 {
+			sb.WriteByte('-')
+		}
+		sep = false
+		sb.WriteRune(c)
+	}
+	return sb.String()
+}
+
+// maxCandidates bounds the versions of one name a range is matched against.
+const maxCandidates = 64
+
+func parsePoetry(b *builder, content []byte) error {
+	var lock struct {
+		Package []struct {
+			Name    string `toml:"name"`
+			Version string `toml:"version"`
+			// A constraint string, a table with "version", or an array of such
+			// tables for different markers.
+			Dependencies map[string]any `toml:"dependencies"`
+		} `toml:"package"`
+	}
+	if err := decodeTOML(content, &lock); err != nil {
+		return err
+	}
+	byName := map[string][]Key{}
+	for _, p := range lock.Package {
+		n := normalizePyPI(p.Name)
+		if k := (Key{PyPI, p.Name, p.Version}); n != "" && !slices.Contains(byName[n], k) && len(byName[n]) < maxCandidates {
+			byName[n] = append(byName[n], k)
+		}
+	}
+	for _, p := range lock.Package {
+		from := Key{PyPI, p.Name, p.Version}
+		for name, spec := range p.Dependencies {
+			cands := byName[normalizePyPI(name)]
+			if len(cands) == 1 { // the lock pins one version: that is the one
+				if err := b.edge(from, cands[0], false); err != nil {
+					return err
+				}
+				continue
+			}
+			// Several versions for different environments: each alternative
+			// constraint picks the versions it admits.
+			for _, c := range poetryConstraints(spec) {
+				for _, k := range cands {
+					if ok, err := pep440Match(c, k.Version); err == nil && ok {
+						if err := b.edge(from, k, false); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// poetryConstraints lists the version constraints of a [package.dependencies]
+// value.
+func poetryConstraints(spec any) []string {
+	switch v := spec.(type) {
+	case string:
+		return []string{v}
+	case map[string]any:
+		if s, ok := v["version"].(string); ok {
+			return []string{s}
+		}
+	case []map[string]any:
+		var out []string
+		for _, t := range v {
+			out = append(out, poetryConstraints(t)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, t := range v {
+			out = append(out, poetryConstraints(t)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// uvDep is one dependency of a uv.lock package. Version and source appear when
+// the name alone is ambiguous.
+type uvDep struct {
+	Name    string         `toml:"name"`
+	Version string         `toml:"version"`
+	Source  map[string]any `toml:"source"`
+}
+
+func parseUv(b *builder, content []byte) error {
+	var lock struct {
+		Manifest struct {
+			Members []string `toml:"members"`
+		} `toml:"manifest"`
+		Package []struct {
+			Name                 string             `toml:"name"`
+			Version              string             `toml:"version"`
+			Source               map[string]any     `toml:"source"`
+			Dependencies         []uvDep            `toml:"dependencies"`
+			OptionalDependencies map[string][]uvDep `toml:"optional-dependencies"`
+			DevDependencies      map[string][]uvDep `toml:"dev-dependencies"`
+		} `toml:"package"`
+	}
+	if err := decodeTOML(content, &lock); err != nil {
+		return err
+	}
+	members := map[string]bool{}
+	for _, m := range lock.Manifest.Members {
+		members[normalizePyPI(m)] = true
+	}
+	ix := index{}
+	for _, p := range lock.Package {
+		k := Key{PyPI, p.Name, p.Version}
+		n := normalizePyPI(p.Name)
+		ix.add(n, k)
+		ix.add(n+" "+p.Version, k)
+		ix.add(n+" "+p.Version+" "+uvSource(p.Source), k)
+		ix.add(n+" "+uvSource(p.Source), k)
+	}
+	for _, p := range lock.Package {
+		from := Key{PyPI, p.Name, p.Version}
+		// The project itself: the package at "." (editable or virtual) and the
+		// workspace members.
+		own := members[normalizePyPI(p.Name)] || p.Source["editable"] == "." || p.Source["virtual"] == "."
+		groups := []struct {
+			deps []uvDep
+			dev  bool
+		}{{p.Dependencies, false}}
+		for _, extra := range slices.Sorted(maps.Keys(p.OptionalDependencies)) {
+			groups = append(groups, struct {
+				deps []uvDep
+				dev  bool
+			}{p.OptionalDependencies[extra], false})
+		}
+		for _, group := range slices.Sorted(maps.Keys(p.DevDependencies)) {
+			groups = append(groups, struct {
+				deps []uvDep
+				dev  bool
+			}{p.DevDependencies[group], true})
+		}
+		for _, g := range groups {
+			for _, d := range g.deps {
+				lookup := normalizePyPI(d.Name)
+				switch {
+				case d.Version != "" && d.Source != nil:
+					lookup += " " + d.Version + " " + uvSource(d.Source)
+				case d.Version != "":
+					lookup += " " + d.Version
+				case d.Source != nil:
+					lookup += " " + uvSource(d.Source)
+				}
+				to, ok := ix.unique(lookup)
+				if !ok {
+					continue
+				}
+				if own {
+					if err := b.root(to); err != nil {
+						return err
+					}
+				}
+				if err := b.edge(from, to, g.dev); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// uvSource renders a source table ({ registry = "…" }, { git = "…" }, …) as a
+// comparable string.
+func uvSource(src map[string]any) string {
+	var sb strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		fmt.Fprintf(&sb, "%s=%v;", k, src[k])
+	}
+	return sb.String()
+}
