@@ -65,6 +65,7 @@ const (
 	EdgeHasManifest    EdgeKind = "has_manifest"  // image_index → image (one per platform)
 	EdgeHasLayer       EdgeKind = "has_layer"     // image → layer
 	EdgeHasPackage     EdgeKind = "has_package"   // image|layer|file → package
+	EdgeDependsOn      EdgeKind = "depends_on"    // package → package (a lockfile's dependency)
 	EdgeAffectedBy     EdgeKind = "affected_by"   // package → vulnerability
 	EdgeBuiltFrom      EdgeKind = "built_from"    // image|build → commit
 	EdgeBuiltWith      EdgeKind = "built_with"    // image → file (the Dockerfile)

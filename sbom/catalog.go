@@ -108,7 +108,11 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 		s.Packages = append(s.Packages, convertPackage(p))
 	}
 	s.Problems = problems(res.PluginStatus, "")
+	addDebLicenses(root, s.Packages)
+	edges, probs := lockfileEdges(root, s.Packages, log)
+	s.Problems = append(s.Problems, probs...)
 	finish(s)
+	resolveDeps(s, edges)
 	log.Debug("sbom: cataloged directory", "root", root, "packages", len(s.Packages), "problems", len(s.Problems))
 	return s, nil
 }
@@ -197,6 +201,7 @@ func convertPackage(p *extractor.Package) Package {
 //     pkg:golang/stdlib@1.22.3 whether found in go.mod or in a binary.
 //   - A jar without Maven coordinates is named after its file, with no version and
 //     no purl, rather than pkg:maven/unknown/unknown@unknown.
+//
 // It reports false when the package has no purl.
 func normalizePURL(p *Package, pu *scalibrpurl.PackageURL, foundAt string) bool {
 	switch pu.Type {

@@ -18,6 +18,8 @@ const Method = "sbom"
 const (
 	EvidenceFoundBy  = "sbom-found-by" // the extractor that found the package
 	EvidenceLocation = "sbom-location" // the path (and layer) it was found at
+	// EvidenceRelationship is on depends_on edges: the relationship's type.
+	EvidenceRelationship = "sbom-relationship"
 )
 
 // PackageAttrs are the attributes of a package node.
@@ -114,6 +116,28 @@ func Facts(s *SBOM, observedAt time.Time) *graph.Batch {
 				addEdge(edgeKey{lid, pid}, p, loc)
 			}
 		}
+	}
+	purlOf := map[string]string{}
+	for _, p := range s.Packages {
+		if p.PURL != "" {
+			purlOf[p.ID] = p.PURL
+		}
+	}
+	for _, r := range s.Relationships {
+		from, to := purlOf[r.From], purlOf[r.To]
+		if from == "" || to == "" || from == to || r.Type == Contains {
+			continue
+		}
+		var attrs map[string]any
+		if r.Type == DevDependsOn {
+			attrs = map[string]any{"dev": true}
+		}
+		b.AddEdge(graph.Edge{
+			From: graph.PackageID(from), Kind: graph.EdgeDependsOn, To: graph.PackageID(to),
+			Method: Method, Confidence: 1,
+			Evidence: []graph.Evidence{{Source: EvidenceRelationship, Detail: string(r.Type)}},
+			Attrs:    attrs,
+		})
 	}
 	slices.SortFunc(order, func(x, y edgeKey) int {
 		return strings.Compare(string(x.from)+"\x00"+string(x.to), string(y.from)+"\x00"+string(y.to))

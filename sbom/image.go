@@ -144,6 +144,7 @@ func CatalogImage(ctx context.Context, img v1.Image, subject Subject, opts Optio
 		s.Problems = append(s.Problems, p)
 	}
 	finish(s)
+	resolveDeps(s, state.Deps)
 	log.Debug("sbom: cataloged image", "image", name, "packages", len(s.Packages), "problems", len(s.Problems), "layers scanned", len(v1layers)-start)
 	return s, nil
 }

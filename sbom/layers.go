@@ -39,7 +39,7 @@ type LayerCache interface {
 const LayerCacheKind = "sbom-layer"
 
 // layerCacheVersion changes when the cached form or the catalog's meaning changes.
-const layerCacheVersion = "1"
+const layerCacheVersion = "2"
 
 // Default limits of an image catalog, per layer.
 const (
@@ -71,6 +71,8 @@ type layerState struct {
 	Packages []statePackage    `json:"packages,omitempty"`
 	Context  map[string][]byte `json:"context,omitempty"`
 	Problems []stateProblem    `json:"problems,omitempty"`
+	// Deps are the dependency edges of the lockfiles present.
+	Deps []depEdge `json:"deps,omitempty"`
 }
 
 type statePackage struct {
@@ -261,25 +263,41 @@ func (ls *layerScanner) scan(ctx context.Context, l v1.Layer, index int, diffID 
 	}
 
 	// Lower packages stay unless this layer hides the file they were found in.
-	old := map[string]int{}
+	old := map[string]statePackage{}
 	for _, p := range prev.Packages {
 		path := firstPath(p.Package)
 		if ch.hides(path) {
-			old[identity(p.Package)] = p.Layer
+			old[identity(p.Package)] = p
 			continue
 		}
 		next.Packages = append(next.Packages, p)
 	}
+	for _, d := range prev.Deps {
+		if !ch.hides(d.Path) {
+			next.Deps = append(next.Deps, d)
+		}
+	}
+	var found []Package
 	for _, sp := range res.Inventory.Packages {
-		p := convertPackage(sp)
+		found = append(found, convertPackage(sp))
+	}
+	addDebLicenses(dir, found)
+	for _, p := range found {
 		layer := index
 		// The same package at the same path as below (a package database rewritten
-		// by a later layer) keeps the layer that introduced it.
-		if l, ok := old[identity(p)]; ok {
-			layer = l
+		// by a later layer) keeps the layer that introduced it, and its licences
+		// when this layer does not carry its copyright file.
+		if o, ok := old[identity(p)]; ok {
+			layer = o.Layer
+			if len(p.Licenses) == 0 {
+				p.Licenses = o.Licenses
+			}
 		}
 		next.Packages = append(next.Packages, statePackage{Package: p, Layer: layer})
 	}
+	edges, probs := lockfileEdges(dir, found, ls.log)
+	next.Deps = append(next.Deps, edges...)
+	ch.problems = append(ch.problems, probs...)
 	for _, p := range prev.Problems {
 		if !ch.hides(p.Path) {
 			next.Problems = append(next.Problems, p)
@@ -396,7 +414,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			}
 			continue
 		}
-		if !ls.required(p, h.FileInfo()) {
+		if !ls.required(p, h.FileInfo()) && (!isDebCopyright(p) || h.Size > maxCopyrightFile) {
 			continue
 		}
 		if err := writeEntry(dir, p, h.FileInfo().Mode(), content); err != nil {
