@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -55,11 +54,7 @@ func SBOMTable(w io.Writer, s *sbom.SBOM) error {
 }
 
 // SBOMJSON writes tether's own JSON form of s.
-func SBOMJSON(w io.Writer, s *sbom.SBOM) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(s)
-}
+func SBOMJSON(w io.Writer, s *sbom.SBOM) error { return JSON(w, s) }
 
 func short(digest string) string {
 	if len(digest) > 19 {

@@ -11,10 +11,13 @@ import (
 )
 
 // TraceJSON writes t as indented JSON.
-func TraceJSON(w io.Writer, t *lineage.Trace) error {
+func TraceJSON(w io.Writer, t *lineage.Trace) error { return JSON(w, t) }
+
+// JSON writes v as indented JSON.
+func JSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(t)
+	return enc.Encode(v)
 }
 
 // TraceTable writes t as one table per chain: each link with its method, confidence

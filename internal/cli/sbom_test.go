@@ -333,6 +333,11 @@ func TestDemoSBOM(t *testing.T) {
 	if !strings.Contains(out, "Dockerfile:10 FROM") {
 		t.Errorf("the demo's SBOM table does not show the FROM line:\n%s", out)
 	}
+	// trace shows what is in each scanned step.
+	code, out, stderr = run(t, "trace", "pod/payments/payments-api-7d9c6b5f4-x2x4q", "--db", db)
+	if code != 0 || !strings.Contains(out, "What is in it:") || !strings.Contains(out, ": 7 packages (7 deb)") {
+		t.Errorf("trace exit %d lacks the image's contents:\n%s%s", code, out, stderr)
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {

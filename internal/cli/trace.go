@@ -1,10 +1,19 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
+	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/lineage"
 	"github.com/tether-sec/tether/report"
+	"github.com/tether-sec/tether/sbom"
+	"github.com/tether-sec/tether/store"
 )
 
 func newTraceCmd(g *globals) *cobra.Command {
@@ -32,10 +41,62 @@ IMAGE is a digest (sha256:…), a reference with a digest, or a reference a scan
 		if err != nil {
 			return err
 		}
-		if out.value == "json" {
-			return report.TraceJSON(g.stdout, t)
+		contents, err := chainContents(c.Context(), st, t)
+		if err != nil {
+			return err
 		}
-		return report.TraceTable(g.stdout, t)
+		if out.value == "json" {
+			return report.JSON(g.stdout, struct {
+				*lineage.Trace
+				Contents []report.Contents `json:"contents,omitempty"`
+			}{t, contents})
+		}
+		if err := report.TraceTable(g.stdout, t); err != nil {
+			return err
+		}
+		return report.ContentsTable(g.stdout, contents)
 	}
 	return c
+}
+
+// chainContents reads the SBOM stored for every scanned image and commit of t's
+// chains: what is in each step.
+func chainContents(ctx context.Context, st store.Store, t *lineage.Trace) ([]report.Contents, error) {
+	var refs []lineage.NodeRef
+	if t.Subject.Kind == graph.KindImage {
+		refs = append(refs, t.Subject)
+	}
+	for _, ch := range t.Chains {
+		for _, s := range ch.Steps {
+			refs = append(refs, s.To)
+		}
+	}
+	var out []report.Contents
+	seen := map[graph.ID]bool{}
+	for _, r := range refs {
+		if r.Stub || seen[r.ID] || (r.Kind != graph.KindImage && r.Kind != graph.KindCommit) {
+			continue
+		}
+		seen[r.ID] = true
+		key := string(r.ID)
+		if r.Kind == graph.KindImage {
+			key = strings.TrimPrefix(key, "image:")
+		}
+		doc, err := st.Document(ctx, SBOMDocumentKind, key)
+		if errors.Is(err, store.ErrNotFound) {
+			if r.Kind == graph.KindImage {
+				out = append(out, report.Contents{Node: r.ID, Name: "image " + r.Name, Missing: "tether sbom " + r.Name})
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var s sbom.SBOM
+		if err := json.Unmarshal(doc, &s); err != nil {
+			return nil, fmt.Errorf("the SBOM stored for %s is unreadable (%v): run 'tether sbom' on it again", r.Name, err)
+		}
+		out = append(out, report.Summarize(r.ID, string(r.Kind)+" "+r.Name, &s))
+	}
+	return out, nil
 }
