@@ -111,6 +111,7 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 	addDebLicenses(root, s.Packages)
 	edges, probs := lockfileEdges(root, s.Packages, log)
 	s.Problems = append(s.Problems, probs...)
+	edges = append(edges, addPOMPackages(root, s, log)...)
 	finish(s)
 	resolveDeps(s, edges)
 	log.Debug("sbom: cataloged directory", "root", root, "packages", len(s.Packages), "problems", len(s.Problems))

@@ -102,6 +102,7 @@ func TestCatalogDirEcosystems(t *testing.T) {
 			"pkg:maven/com.google.guava/failureaccess@1.0.2",
 			"pkg:maven/com.google.guava/guava@33.2.1-jre",
 			"pkg:maven/org.slf4j/slf4j-api@2.0.13",
+			"pkg:maven/com.example.fixture/fixture-api@1.0.0",
 			"pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.17.2",
 			"pkg:maven/junit/junit@4.13.2",
 			"pkg:maven/org.apache.commons/commons-lang3@3.14.0",
