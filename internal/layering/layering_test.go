@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"store":      {"graph"},
 	"lineage":    {"graph", "store", "dockerfile"},
 	"sbom":       {"graph"},
+	"osv":        {},
 	"report":     {"graph", "lineage", "sbom"},
 }
 
