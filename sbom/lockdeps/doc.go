@@ -33,8 +33,15 @@
 //     sections. Roots: the DEPENDENCIES section.
 //
 // An edge only ever points at a package the lockfile pins; a dependency it does
-// not resolve (another platform's optional package, a peer nobody installed) has
-// none. Output is sorted. Parse does no I/O, bounds its work by the content's
-// size and MaxEdges, and reports a malformed file with an error wrapping
-// ErrMalformed that names it.
+// not resolve (another platform's optional package, a peer nobody installed, a
+// name pinned at several versions with nothing to choose between them) has none.
+// Output is sorted. Parse does no I/O, bounds its work by the content's size and
+// MaxEdges, and reports a malformed file with an error wrapping ErrMalformed (or
+// ErrTooLarge) that names it.
+//
+// What the formats do not say is not guessed: yarn.lock v1, package-lock.json v1,
+// poetry.lock and composer.lock have no roots; yarn.lock does not say which
+// package provides a peer dependency, so berry peers have no edge; only npm
+// workspace members and uv dependency groups mark a dependency as development-only
+// (Edge.Dev), the root project's development dependencies are roots like the others.
 package lockdeps

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -124,13 +125,13 @@ func TestParse(t *testing.T) {
 			name: "npm v3 nested node_modules resolve to the nearest copy",
 			path: "testdata/npm/v3/package-lock.json",
 			want: []string{
-				"npm:express@4.18.2 -> npm:debug@2.6.9",                  // node_modules/express/node_modules/debug
-				"npm:debug@2.6.9 -> npm:ms@2.0.0",                        // both nested copies of debug
-				"npm:send@0.18.0 -> npm:ms@2.1.3",                        // node_modules/send/node_modules/ms
-				"npm:debug@4.3.4 -> npm:ms@2.1.2",                        // hoisted
-				"npm:express@4.18.2 -> npm:cookie@0.5.0",                 // found upward, at the top
+				"npm:express@4.18.2 -> npm:debug@2.6.9",                     // node_modules/express/node_modules/debug
+				"npm:debug@2.6.9 -> npm:ms@2.0.0",                           // both nested copies of debug
+				"npm:send@0.18.0 -> npm:ms@2.1.3",                           // node_modules/send/node_modules/ms
+				"npm:debug@4.3.4 -> npm:ms@2.1.2",                           // hoisted
+				"npm:express@4.18.2 -> npm:cookie@0.5.0",                    // found upward, at the top
 				"npm:@floating-ui/dom@1.5.3 -> npm:@floating-ui/core@1.5.2", // scoped
-				"npm:@floating-ui/react-dom@2.0.4 -> npm:react@18.2.0",   // peer
+				"npm:@floating-ui/react-dom@2.0.4 -> npm:react@18.2.0",      // peer
 			},
 			notWant: []string{
 				"npm:debug@2.6.9 -> npm:ms@2.1.2",
@@ -142,12 +143,12 @@ func TestParse(t *testing.T) {
 			name: "npm v3 workspace members, links, dev and aliases",
 			path: "testdata/npm/v3/package-lock.json",
 			want: []string{
-				"root npm:@shop/ui@0.1.0",     // the link, followed to packages/ui
-				"root npm:lodash@3.10.1",      // alias lodash-legacy, by its real name
-				"root npm:typescript@5.3.3",   // root devDependencies are roots too
-				"root npm:clsx@1.2.1",         // the root's own copy
-				"root npm:clsx@2.0.0",         // the workspace member's, packages/ui/node_modules/clsx
-				"root npm:fsevents@2.3.3",     // optional, present in the lock
+				"root npm:@shop/ui@0.1.0",   // the link, followed to packages/ui
+				"root npm:lodash@3.10.1",    // alias lodash-legacy, by its real name
+				"root npm:typescript@5.3.3", // root devDependencies are roots too
+				"root npm:clsx@1.2.1",       // the root's own copy
+				"root npm:clsx@2.0.0",       // the workspace member's, packages/ui/node_modules/clsx
+				"root npm:fsevents@2.3.3",   // optional, present in the lock
 				"npm:@shop/ui@0.1.0 -> npm:clsx@2.0.0",
 				"npm:@shop/ui@0.1.0 -> npm:typescript@5.3.3 (dev)",
 				"npm:@shop/ui@0.1.0 -> npm:@floating-ui/react-dom@2.0.4",
@@ -216,7 +217,7 @@ func TestParse(t *testing.T) {
 				"npm:is-core-module@2.13.1 -> npm:hasown@2.0.0",
 			},
 			notWant: []string{
-				"npm:shop@0.0.0-use.local -> ", // the root workspace has roots, not edges
+				"npm:shop@0.0.0-use.local -> ",             // the root workspace has roots, not edges
 				"npm:react-dom@18.2.0 -> npm:react@18.2.0", // a peer: berry does not say who provides it
 			},
 		},
@@ -392,26 +393,18 @@ func TestParse(t *testing.T) {
 func TestInvariants(t *testing.T) {
 	for _, path := range fixtures(t) {
 		g := parseFile(t, path)
-		keys := map[lockdeps.Key]bool{}
 		for _, e := range g.Edges {
-			keys[e.From] = true
-		}
-		for _, e := range g.Edges {
-			if e.From == e.To {
-				t.Errorf("%s: self edge %v", path, e)
-			}
-			if e.From.Name == "" || e.To.Name == "" {
-				t.Errorf("%s: edge with an empty name %v", path, e)
+			if e.From == e.To || e.From.Name == "" || e.To.Name == "" {
+				t.Errorf("%s: bad edge %v", path, e)
 			}
 		}
-		if !slices.IsSortedFunc(g.Edges, func(a, b lockdeps.Edge) int {
-			return strings.Compare(a.From.String()+"\x00"+a.To.String(), b.From.String()+"\x00"+b.To.String())
-		}) && !slices.IsSortedFunc(g.Edges, compareEdges) {
+		if !slices.IsSortedFunc(g.Edges, compareEdges) {
 			t.Errorf("%s: edges not sorted", path)
 		}
 	}
 }
 
+// compareEdges orders edges as Parse does: by From, then To.
 func compareEdges(a, b lockdeps.Edge) int {
 	for _, c := range [][2]string{
 		{a.From.Ecosystem, b.From.Ecosystem}, {a.From.Name, b.From.Name}, {a.From.Version, b.From.Version},
@@ -589,4 +582,40 @@ func ExampleParse() {
 	// Output:
 	// root npm:debug@4.3.4
 	// npm:debug@4.3.4 -> npm:ms@2.1.2
+}
+
+// TestHostileShapes parses inputs shaped to find quadratic work (a mapping with
+// many keys, a long descriptor list, deep nesting): each must finish in a time
+// proportional to its size. The bound is loose; quadratic work blows through it.
+func TestHostileShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses several MB")
+	}
+	repeat := func(format string, n int) string {
+		var sb strings.Builder
+		for i := range n {
+			fmt.Fprintf(&sb, format, i)
+		}
+		return sb.String()
+	}
+	tests := []struct{ name, path, content string }{
+		{"pnpm wide mapping", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nsnapshots:\n" + repeat("  k%d@1: {}\n", 100000)},
+		{"berry wide mapping", "yarn.lock", "__metadata:\n  version: 6\n" + repeat("\"k%d@npm:1\":\n  version: 1\n", 60000)},
+		{"yarn v1 long header", "yarn.lock", strings.Repeat("a@1, ", 500000) + "a@2:\n  version \"1\"\n"},
+		{"npm many deps at depth", "package-lock.json", `{"packages":{"` + strings.Repeat("node_modules/a/", 60) + `":{"dependencies":{` + repeat(`"d%d":"1",`, 100000) + `"z":"1"}}}}`},
+		{"Cargo many packages", "Cargo.lock", repeat("[[package]]\nname = \"c%d\"\nversion = \"1.0.0\"\ndependencies = [\"c0\"]\n", 30000)},
+		{"Gemfile many specs", "Gemfile.lock", "GEM\n  specs:\n" + repeat("    g%d (1.0)\n      g0\n", 100000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := lockdeps.Parse(tt.path, []byte(tt.content))
+			if err != nil && !errors.Is(err, lockdeps.ErrMalformed) && !errors.Is(err, lockdeps.ErrTooLarge) {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("%d bytes took %v", len(tt.content), d)
+			}
+		})
+	}
 }

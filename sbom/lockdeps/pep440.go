@@ -129,6 +129,18 @@ func part(release []int, i int) int {
 	return 0
 }
 
+// samePublic reports whether v is a post-release (post) or a pre- or
+// dev-release (!post) of a's release.
+func samePublic(v, a pyVersion, post bool) bool {
+	if v.epoch != a.epoch || !pyPrefix(v, a.release) || !pyPrefix(a, v.release) {
+		return false
+	}
+	if post {
+		return v.post >= 0
+	}
+	return v.pre[0] != 3 || v.dev != noDev
+}
+
 // pyPrefix reports whether v's release starts with prefix (missing parts are 0).
 func pyPrefix(v pyVersion, prefix []int) bool {
 	for i, p := range prefix {
@@ -146,101 +158,132 @@ func pyBump(release []int, i int) pyVersion {
 	return pyVersion{release: r, pre: [2]int{-2, 0}, post: -1, dev: noDev} // below any pre or dev release of r
 }
 
-// pep440Match reports whether version satisfies constraint: PEP 440 specifiers
-// ("==1.2.*", "~=1.4", ">=2,<3", "!=1.5.7") and Poetry's additions (bare versions,
-// "^1.2", "~1.2", "*", "||" between alternatives). Pre-release exclusion rules
-// are not applied: a lock pins what it pins.
+// pyClause is one comparison of a constraint.
+type pyClause struct {
+	op  string
+	raw string    // the version as written, for ===
+	arg pyVersion // the version compared with; for == and != with .*, the prefix
+	any bool      // "*"
+	pre bool      // a prefix match (1.2.*)
+}
+
+// pyConstraint is a parsed constraint: alternatives ("||") of clauses that must
+// all hold (separated by commas or spaces). It reads PEP 440 specifiers
+// ("==1.2.*", "~=1.4", ">=2,<3", "!=1.5.7") and Poetry's additions (bare
+// versions, "^1.2", "~1.2", "*", "||").
+type pyConstraint [][]pyClause
+
+func parsePyConstraint(constraint string) (pyConstraint, error) {
+	var c pyConstraint
+	for alt := range strings.SplitSeq(constraint, "||") {
+		var clauses []pyClause
+		s := alt
+		for {
+			s = strings.TrimLeft(s, " ,\t")
+			if s == "" {
+				break
+			}
+			i := 0
+			for i < len(s) && strings.IndexByte("<>=!~^", s[i]) >= 0 {
+				i++
+			}
+			cl := pyClause{op: s[:i]}
+			s = strings.TrimLeft(s[i:], " \t")
+			j := 0
+			for j < len(s) && strings.IndexByte(" ,\t<>=~^", s[j]) < 0 && !strings.HasPrefix(s[j:], "!=") {
+				j++
+			}
+			cl.raw, s = s[:j], s[j:]
+			switch prefix, wild := strings.CutSuffix(cl.raw, ".*"); {
+			case cl.raw == "*" && (cl.op == "" || cl.op == "=="):
+				cl.any = true
+			case cl.op == "===":
+			case wild && (cl.op == "==" || cl.op == "!="):
+				v, err := parsePyVersion(prefix)
+				if err != nil {
+					return nil, err
+				}
+				cl.arg, cl.pre = v, true
+			default:
+				if !slices.Contains([]string{"", "==", "!=", ">=", "<=", ">", "<", "~=", "^", "~"}, cl.op) {
+					return nil, fmt.Errorf("unknown operator %q", cl.op)
+				}
+				v, err := parsePyVersion(cl.raw)
+				if err != nil {
+					return nil, err
+				}
+				if cl.op == "~=" && len(v.release) < 2 {
+					return nil, fmt.Errorf("~=%s needs two release parts", cl.raw)
+				}
+				cl.arg = v
+			}
+			clauses = append(clauses, cl)
+		}
+		c = append(c, clauses)
+	}
+	return c, nil
+}
+
+// match reports whether v (written raw) satisfies the constraint. The exclusive
+// comparisons keep PEP 440's rules (<2.0 admits no 2.0 pre-release, >1.0 no 1.0
+// post-release), but pre-releases are not excluded otherwise: a lock pins what
+// it pins.
+func (c pyConstraint) match(v pyVersion, raw string) bool {
+	for _, alt := range c {
+		if !slices.ContainsFunc(alt, func(cl pyClause) bool { return !cl.match(v, raw) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func (cl pyClause) match(v pyVersion, raw string) bool {
+	a := cl.arg
+	switch {
+	case cl.any:
+		return true
+	case cl.op == "===":
+		return cl.raw == raw
+	case cl.pre:
+		return pyPrefix(v, a.release) == (cl.op == "==")
+	}
+	c := comparePy(v, a)
+	switch cl.op {
+	case "", "==":
+		return c == 0
+	case "!=":
+		return c != 0
+	case ">=":
+		return c >= 0
+	case "<=":
+		return c <= 0
+	case ">": // not a post-release of the bound, unless the bound is one
+		return c > 0 && (a.post >= 0 || !samePublic(v, a, true))
+	case "<": // not a pre-release of the bound, unless the bound is one
+		return c < 0 && (a.pre[0] != 3 || a.dev != noDev || !samePublic(v, a, false))
+	case "~=":
+		return c >= 0 && pyPrefix(v, a.release[:len(a.release)-1])
+	case "^": // bump the first non-zero part as written: ^0.2.3 → <0.3
+		i := 0
+		for i < len(a.release)-1 && a.release[i] == 0 {
+			i++
+		}
+		return c >= 0 && comparePy(v, pyBump(a.release, i)) < 0
+	case "~": // bump the minor part, or the major if that is all: ~1.2.3 → <1.3
+		return c >= 0 && comparePy(v, pyBump(a.release, min(1, len(a.release)-1))) < 0
+	}
+	return false
+}
+
+// pep440Match reports whether version satisfies constraint.
 func pep440Match(constraint, version string) (bool, error) {
 	v, err := parsePyVersion(version)
 	if err != nil {
 		return false, err
 	}
-	for alt := range strings.SplitSeq(constraint, "||") {
-		ok, err := pyMatchAll(alt, version, v)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// pyMatchAll checks the comma- or space-separated clauses of one alternative.
-func pyMatchAll(alt, raw string, v pyVersion) (bool, error) {
-	s := alt
-	for {
-		s = strings.TrimLeft(s, " ,\t")
-		if s == "" {
-			return true, nil
-		}
-		i := 0
-		for i < len(s) && strings.IndexByte("<>=!~^", s[i]) >= 0 {
-			i++
-		}
-		op := s[:i]
-		s = strings.TrimLeft(s[i:], " \t")
-		j := 0
-		for j < len(s) && strings.IndexByte(" ,\t<>=!~^", s[j]) < 0 {
-			j++
-		}
-		arg := s[:j]
-		s = s[j:]
-		ok, err := pyClause(op, arg, raw, v)
-		if err != nil || !ok {
-			return false, err
-		}
-	}
-}
-
-func pyClause(op, arg, raw string, v pyVersion) (bool, error) {
-	if arg == "*" && (op == "" || op == "==") {
-		return true, nil
-	}
-	if op == "===" {
-		return arg == raw, nil
-	}
-	if prefix, ok := strings.CutSuffix(arg, ".*"); ok && (op == "==" || op == "!=") {
-		p, err := parsePyVersion(prefix)
-		if err != nil {
-			return false, err
-		}
-		return pyPrefix(v, p.release) == (op == "=="), nil
-	}
-	a, err := parsePyVersion(arg)
+	c, err := parsePyConstraint(constraint)
 	if err != nil {
 		return false, err
 	}
-	c := comparePy(v, a)
-	written := a.release
-	switch op {
-	case "", "==":
-		return c == 0, nil
-	case "!=":
-		return c != 0, nil
-	case ">=":
-		return c >= 0, nil
-	case "<=":
-		return c <= 0, nil
-	case ">":
-		return c > 0, nil
-	case "<":
-		return c < 0, nil
-	case "~=":
-		if len(written) < 2 {
-			return false, fmt.Errorf("~=%s needs two release parts", arg)
-		}
-		return c >= 0 && pyPrefix(v, written[:len(written)-1]), nil
-	case "^":
-		i := 0
-		for i < len(written)-1 && written[i] == 0 {
-			i++
-		}
-		return c >= 0 && comparePy(v, pyBump(written, i)) < 0, nil
-	case "~":
-		i := min(1, len(written)-1)
-		return c >= 0 && comparePy(v, pyBump(written, i)) < 0, nil
-	}
-	return false, fmt.Errorf("unknown operator %q", op)
+	return c.match(v, version), nil
 }

@@ -1,77 +1,86 @@
 package lockdeps
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// pnpmRef is a resolved dependency: "1.2.3(peer@4.5.6)", an alias's own key, or
-// (lockfile 6 and later) a mapping with the resolved "version".
-type pnpmRef string
+// pnpmDep is one resolved dependency: its name and reference, "1.2.3(peer@4.5.6)"
+// or an alias's own key.
+type pnpmDep struct{ name, ref string }
 
-func (r *pnpmRef) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		*r = pnpmRef(n.Value)
-	case yaml.MappingNode:
-		var v struct {
-			Version string `yaml:"version"`
-		}
-		if err := n.Decode(&v); err != nil {
-			return err
-		}
-		*r = pnpmRef(v.Version)
-	default:
-		return fmt.Errorf("line %d: expected a version", n.Line)
+// pnpmDeps reads the dependencies, devDependencies and optionalDependencies of a
+// project or a package. A reference is a string or (lockfile 6 and later, in
+// importers) a mapping with the resolved "version".
+func pnpmDeps(key string, v *yaml.Node, what string, into *[]pnpmDep) error {
+	if key != "dependencies" && key != "devDependencies" && key != "optionalDependencies" {
+		return nil
 	}
-	return nil
-}
-
-// pnpmDeps are the dependency maps of a project (importer) or a package.
-type pnpmDeps struct {
-	Dependencies         map[string]pnpmRef `yaml:"dependencies"`
-	DevDependencies      map[string]pnpmRef `yaml:"devDependencies"`
-	OptionalDependencies map[string]pnpmRef `yaml:"optionalDependencies"`
-}
-
-type pnpmPackage struct {
-	Name     string `yaml:"name"`
-	Version  string `yaml:"version"`
-	pnpmDeps `yaml:",inline"`
-}
-
-// pnpmDoc is one YAML document of pnpm-lock.yaml (pnpm 10 may prefix the main one
-// with a document for its own installation).
-type pnpmDoc struct {
-	LockfileVersion string `yaml:"lockfileVersion"`
-	// Lockfile 5 and 6 without workspaces keep the root project's maps at top level.
-	pnpmDeps  `yaml:",inline"`
-	Importers map[string]pnpmDeps   `yaml:"importers"`
-	Packages  map[string]*pnpmPackage `yaml:"packages"`
-	Snapshots map[string]*pnpmPackage `yaml:"snapshots"` // lockfile 9
-}
-
-func parsePnpm(b *builder, content []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	for {
-		var doc pnpmDoc
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return nil
+	kv, err := yamlPairs(v, what+"."+key)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(kv); i += 2 {
+		ref, dwhat := kv[i+1], what+"."+key+"."+kv[i].Value
+		var s string
+		if ref.Kind == yaml.MappingNode {
+			err = yamlFields(ref, dwhat, map[string]*string{"version": &s}, nil)
+		} else {
+			s, err = yamlScalar(ref, dwhat)
 		}
 		if err != nil {
 			return err
 		}
-		if err := pnpmGraph(b, &doc); err != nil {
+		*into = append(*into, pnpmDep{kv[i].Value, s})
+	}
+	return nil
+}
+
+// pnpmPackage is one entry of packages (or, lockfile 9, snapshots).
+type pnpmPackage struct {
+	name, version string
+	deps          []pnpmDep
+}
+
+func pnpmPackages(n *yaml.Node, what string) (map[string]*pnpmPackage, error) {
+	kv, err := yamlPairs(n, what)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := make(map[string]*pnpmPackage, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		p := &pnpmPackage{}
+		err := yamlFields(kv[i+1], what, map[string]*string{"name": &p.name, "version": &p.version},
+			func(key string, v *yaml.Node) error {
+				if key == "devDependencies" { // not installed for a package
+					return nil
+				}
+				return pnpmDeps(key, v, what, &p.deps)
+			})
+		if err != nil {
+			return nil, err
+		}
+		pkgs[kv[i].Value] = p
+	}
+	return pkgs, nil
+}
+
+// parsePnpm reads pnpm-lock.yaml, every document of it (pnpm 10 may put one for
+// its own installation before the project's).
+func parsePnpm(b *builder, content []byte) error {
+	docs, err := yamlDocs(content)
+	if err != nil {
+		return err
+	}
+	for _, doc := range docs {
+		if err := pnpmGraph(b, doc); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // pnpmStripPeers drops the peer suffix of a lockfile 6+ key or version:
@@ -113,9 +122,48 @@ func pnpmParseKey(key string, major int) (name, version string) {
 	return name, pnpmStripPeers(version)
 }
 
-func pnpmGraph(b *builder, doc *pnpmDoc) error {
+func pnpmGraph(b *builder, doc *yaml.Node) error {
+	var (
+		lockfileVersion string
+		projects        [][]pnpmDep // the root project's (lockfile 5 and 6 without workspaces) and the importers'
+		rootDeps        []pnpmDep
+		packages        map[string]*pnpmPackage
+		snapshots       map[string]*pnpmPackage // lockfile 9
+	)
+	err := yamlFields(doc, "lockfile", map[string]*string{"lockfileVersion": &lockfileVersion},
+		func(key string, v *yaml.Node) (err error) {
+			switch key {
+			case "importers":
+				kv, err := yamlPairs(v, key)
+				if err != nil {
+					return err
+				}
+				for i := 0; i < len(kv); i += 2 {
+					var deps []pnpmDep
+					what := "importers." + kv[i].Value
+					if err := yamlFields(kv[i+1], what, nil, func(key string, v *yaml.Node) error {
+						return pnpmDeps(key, v, what, &deps)
+					}); err != nil {
+						return err
+					}
+					projects = append(projects, deps)
+				}
+			case "packages":
+				packages, err = pnpmPackages(v, key)
+			case "snapshots":
+				snapshots, err = pnpmPackages(v, key)
+			default:
+				err = pnpmDeps(key, v, "lockfile", &rootDeps)
+			}
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	projects = append(projects, rootDeps)
+
 	major := 9
-	if v := doc.LockfileVersion; v != "" {
+	if v := lockfileVersion; v != "" {
 		digits, _, _ := strings.Cut(v, ".")
 		m, err := strconv.Atoi(digits)
 		if err != nil {
@@ -123,32 +171,31 @@ func pnpmGraph(b *builder, doc *pnpmDoc) error {
 		}
 		major = m
 	}
-	entries, meta := doc.Packages, map[string]*pnpmPackage(nil)
-	if len(doc.Snapshots) > 0 {
-		entries, meta = doc.Snapshots, doc.Packages
+	entries, meta := packages, map[string]*pnpmPackage(nil)
+	if len(snapshots) > 0 {
+		entries, meta = snapshots, packages
 	}
 
 	keys := make(map[string]Key, len(entries))
 	for k, e := range entries {
 		name, version := pnpmParseKey(k, major)
 		for _, src := range []*pnpmPackage{meta[pnpmStripPeers(k)], e} {
-			if src != nil && src.Name != "" {
-				name = src.Name
+			if src != nil && src.name != "" {
+				name = src.name
 			}
-			if src != nil && src.Version != "" {
-				version = src.Version
+			if src != nil && src.version != "" {
+				version = src.version
 			}
 		}
 		if name != "" {
 			keys[k] = Key{Npm, name, version}
 		}
 	}
-	resolve := func(name string, ref pnpmRef) (Key, bool) {
-		r := string(ref)
-		if r == "" || strings.HasPrefix(r, "link:") {
+	resolve := func(d pnpmDep) (Key, bool) {
+		if d.ref == "" || strings.HasPrefix(d.ref, "link:") {
 			return Key{}, false // a workspace project: not a package in the lockfile
 		}
-		for _, c := range []string{name + "@" + r, "/" + name + "@" + r, "/" + name + "/" + r, r, "/" + r} {
+		for _, c := range []string{d.name + "@" + d.ref, "/" + d.name + "@" + d.ref, "/" + d.name + "/" + d.ref, d.ref, "/" + d.ref} {
 			if k, ok := keys[c]; ok {
 				return k, true
 			}
@@ -156,32 +203,24 @@ func pnpmGraph(b *builder, doc *pnpmDoc) error {
 		return Key{}, false
 	}
 
-	projects := []pnpmDeps{doc.pnpmDeps}
-	for _, imp := range doc.Importers {
-		projects = append(projects, imp)
-	}
-	for _, p := range projects {
-		for _, deps := range []map[string]pnpmRef{p.Dependencies, p.DevDependencies, p.OptionalDependencies} {
-			for name, ref := range deps {
-				if to, ok := resolve(name, ref); ok {
-					if err := b.root(to); err != nil {
-						return err
-					}
+	for _, deps := range projects {
+		for _, d := range deps {
+			if to, ok := resolve(d); ok {
+				if err := b.root(to); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	for k, e := range entries {
 		from, ok := keys[k]
-		if !ok || e == nil {
+		if !ok {
 			continue
 		}
-		for _, deps := range []map[string]pnpmRef{e.Dependencies, e.OptionalDependencies} {
-			for name, ref := range deps {
-				if to, ok := resolve(name, ref); ok {
-					if err := b.edge(from, to, false); err != nil {
-						return err
-					}
+		for _, d := range e.deps {
+			if to, ok := resolve(d); ok {
+				if err := b.edge(from, to, false); err != nil {
+					return err
 				}
 			}
 		}

@@ -42,29 +42,41 @@ func parsePoetry(b *builder, content []byte) error {
 	if err := decodeTOML(content, &lock); err != nil {
 		return err
 	}
-	byName := map[string][]Key{}
+	type candidate struct {
+		key Key
+		v   pyVersion
+		ok  bool // the version parses
+	}
+	byName := map[string][]candidate{}
 	for _, p := range lock.Package {
 		n := normalizePyPI(p.Name)
-		if k := (Key{PyPI, p.Name, p.Version}); n != "" && !slices.Contains(byName[n], k) && len(byName[n]) < maxCandidates {
-			byName[n] = append(byName[n], k)
+		k := Key{PyPI, p.Name, p.Version}
+		if n == "" || len(byName[n]) == maxCandidates || slices.ContainsFunc(byName[n], func(c candidate) bool { return c.key == k }) {
+			continue
 		}
+		v, err := parsePyVersion(p.Version)
+		byName[n] = append(byName[n], candidate{k, v, err == nil})
 	}
 	for _, p := range lock.Package {
 		from := Key{PyPI, p.Name, p.Version}
 		for name, spec := range p.Dependencies {
 			cands := byName[normalizePyPI(name)]
 			if len(cands) == 1 { // the lock pins one version: that is the one
-				if err := b.edge(from, cands[0], false); err != nil {
+				if err := b.edge(from, cands[0].key, false); err != nil {
 					return err
 				}
 				continue
 			}
 			// Several versions for different environments: each alternative
 			// constraint picks the versions it admits.
-			for _, c := range poetryConstraints(spec) {
-				for _, k := range cands {
-					if ok, err := pep440Match(c, k.Version); err == nil && ok {
-						if err := b.edge(from, k, false); err != nil {
+			for _, s := range poetryConstraints(spec) {
+				c, err := parsePyConstraint(s)
+				if err != nil {
+					continue
+				}
+				for _, cand := range cands {
+					if cand.ok && c.match(cand.v, cand.key.Version) {
+						if err := b.edge(from, cand.key, false); err != nil {
 							return err
 						}
 					}

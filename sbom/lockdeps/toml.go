@@ -9,7 +9,7 @@ import (
 
 // tomlMaxNesting bounds brackets and dotted keys in a TOML lockfile; real ones
 // nest three deep.
-const tomlMaxNesting = 16
+const tomlMaxNesting = 8
 
 // decodeTOML decodes a TOML lockfile into v after checking its nesting: the
 // decoder's time grows with the square of the nesting depth, and deep enough

@@ -80,6 +80,16 @@ func yarnToken(s string) (tok, rest string, err error) {
 	return "", "", fmt.Errorf("unterminated string %.40q", s)
 }
 
+// yarnValue reads the value that ends a line: quoted, or the bare rest.
+func yarnValue(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, `"`) {
+		return s, nil
+	}
+	v, _, err := yarnToken(s)
+	return v, err
+}
+
 func parseYarnV1(b *builder, content []byte) error {
 	var entries []*yarnEntry
 	var cur *yarnEntry
@@ -116,7 +126,7 @@ func parseYarnV1(b *builder, content []byte) error {
 			}
 			block = ""
 			if key == "version" {
-				if cur.version, _, err = yarnToken(rest); err != nil {
+				if cur.version, err = yarnValue(rest); err != nil {
 					return fmt.Errorf("line %d: %w", n, err)
 				}
 			}
@@ -125,7 +135,7 @@ func parseYarnV1(b *builder, content []byte) error {
 			if err != nil {
 				return fmt.Errorf("line %d: %w", n, err)
 			}
-			rng, _, err := yarnToken(strings.TrimLeft(rest, " "))
+			rng, err := yarnValue(rest)
 			if err != nil {
 				return fmt.Errorf("line %d: %w", n, err)
 			}
@@ -200,10 +210,8 @@ func yarnHeader(line string) ([]string, error) {
 
 // yarnBerryEntry is one entry of a berry yarn.lock.
 type yarnBerryEntry struct {
-	Version              string            `yaml:"version"`
-	Resolution           string            `yaml:"resolution"`
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	version, resolution string
+	deps                [][2]string // name, range
 }
 
 // hasProtocol reports whether a berry range names its protocol ("npm:^1",
@@ -222,55 +230,80 @@ func hasProtocol(rng string) bool {
 }
 
 func parseYarnBerry(b *builder, content []byte) error {
-	var lock map[string]*yarnBerryEntry
-	if err := yaml.Unmarshal(content, &lock); err != nil {
+	docs, err := yamlDocs(content)
+	if err != nil {
 		return err
 	}
-	if lock == nil {
-		return errors.New("not a YAML mapping")
+	if len(docs) != 1 {
+		return errors.New("want one YAML document")
+	}
+	kv, err := yamlPairs(docs[0], "lockfile")
+	if err != nil {
+		return err
 	}
 	byDesc := map[string]Key{}
-	keys := map[*yarnBerryEntry]Key{}
-	for header, e := range lock {
-		if header == "__metadata" || e == nil {
+	entries := map[*yarnBerryEntry]Key{}
+	for i := 0; i < len(kv); i += 2 {
+		header := kv[i].Value
+		if header == "__metadata" {
 			continue
+		}
+		e := &yarnBerryEntry{}
+		err := yamlFields(kv[i+1], header, map[string]*string{"version": &e.version, "resolution": &e.resolution},
+			func(key string, v *yaml.Node) error {
+				if key != "dependencies" && key != "optionalDependencies" {
+					return nil // peers: the lockfile does not say who provides them
+				}
+				deps, err := yamlPairs(v, header+"."+key)
+				if err != nil {
+					return err
+				}
+				for j := 0; j < len(deps); j += 2 {
+					rng, err := yamlScalar(deps[j+1], header+"."+key+"."+deps[j].Value)
+					if err != nil {
+						return err
+					}
+					e.deps = append(e.deps, [2]string{deps[j].Value, rng})
+				}
+				return nil
+			})
+		if err != nil {
+			return err
 		}
 		descs := strings.Split(header, ",")
 		for i := range descs {
 			descs[i] = strings.TrimSpace(descs[i])
 		}
-		name, _, ok := splitDescriptor(e.Resolution)
+		name, _, ok := splitDescriptor(e.resolution)
 		if !ok {
 			name = yarnRealName(descs[0])
 		}
-		k := Key{Npm, name, e.Version}
-		keys[e] = k
+		k := Key{Npm, name, e.version}
+		entries[e] = k
 		for _, d := range descs {
 			byDesc[d] = k
 		}
 	}
-	for e, from := range keys {
-		_, ref, _ := splitDescriptor(e.Resolution)
+	for e, from := range entries {
+		_, ref, _ := splitDescriptor(e.resolution)
 		workspace := strings.HasPrefix(ref, "workspace:")
-		for _, deps := range []map[string]string{e.Dependencies, e.OptionalDependencies} {
-			for name, rng := range deps {
-				to, ok := byDesc[name+"@"+rng]
-				if !ok && !hasProtocol(rng) {
-					to, ok = byDesc[name+"@npm:"+rng]
+		for _, d := range e.deps {
+			to, ok := byDesc[d[0]+"@"+d[1]]
+			if !ok && !hasProtocol(d[1]) {
+				to, ok = byDesc[d[0]+"@npm:"+d[1]]
+			}
+			if !ok {
+				continue
+			}
+			if workspace {
+				if err := b.root(to); err != nil {
+					return err
 				}
-				if !ok {
-					continue
-				}
-				if workspace {
-					if err := b.root(to); err != nil {
-						return err
-					}
-				}
-				// The project's root workspace is not a package of its own.
-				if ref != "workspace:." {
-					if err := b.edge(from, to, false); err != nil {
-						return err
-					}
+			}
+			// The project's root workspace is not a package of its own.
+			if ref != "workspace:." {
+				if err := b.edge(from, to, false); err != nil {
+					return err
 				}
 			}
 		}
