@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/redact"
 )
 
 // Source is the batch source name of this collector.
@@ -207,7 +208,7 @@ func (t *Target) imageAttrs(im *Image, p v1.Platform) ImageAttrs {
 		a.Tags = t.Tags
 		a.RepoDigests = t.RepoDigests
 	}
-	redact := envRedactor(cf.Config.Env)
+	redact := redact.Env(cf.Config.Env)
 	for _, h := range cf.History {
 		a.History = append(a.History, HistoryEntry{
 			Created:    formatTime(h.Created.Time),
@@ -287,30 +288,4 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// envRedactor replaces "NAME=VALUE" (also quoted) for every variable of env that has a
-// value with "NAME=<redacted>": builders echo ENV instructions and the build
-// arguments of RUN steps into the history.
-func envRedactor(env []string) *strings.Replacer {
-	type pair struct{ old, new string }
-	var pairs []pair
-	for _, e := range env {
-		k, v, ok := strings.Cut(e, "=")
-		if !ok || k == "" || v == "" {
-			continue
-		}
-		pairs = append(pairs,
-			pair{k + `="` + v + `"`, k + `="<redacted>"`},
-			pair{k + `='` + v + `'`, k + `='<redacted>'`},
-			pair{k + "=" + v, k + "=<redacted>"},
-		)
-	}
-	// Longer first, so that a value that extends another wins.
-	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i].old) > len(pairs[j].old) })
-	args := make([]string, 0, 2*len(pairs))
-	for _, p := range pairs {
-		args = append(args, p.old, p.new)
-	}
-	return strings.NewReplacer(args...)
 }

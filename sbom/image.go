@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tether-sec/tether/redact"
 	"slices"
-	"sort"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -178,7 +178,7 @@ func describeLayers(img v1.Image) (*imageLayers, error) {
 		l.digests = append(l.digests, m.Layers[i].Digest.String())
 		l.diffIDs = append(l.diffIDs, cf.RootFS.DiffIDs[i].String())
 	}
-	redact := envRedactor(cf.Config.Env)
+	redact := redact.Env(cf.Config.Env)
 	nonEmpty := 0
 	for _, h := range cf.History {
 		l.createdBy = append(l.createdBy, redact.Replace(h.CreatedBy))
@@ -219,31 +219,6 @@ func (l *imageLayers) location(i int) Location {
 		loc.InBaseImage = l.baseIndex >= 0 && loc.HistoryIndex <= l.baseIndex
 	}
 	return loc
-}
-
-// envRedactor replaces "NAME=VALUE" (also quoted) for every variable of env that has
-// a value with "NAME=<redacted>", as the image collector does for history entries:
-// builders echo ENV instructions and build arguments into created_by.
-func envRedactor(env []string) *strings.Replacer {
-	type pair struct{ old, new string }
-	var pairs []pair
-	for _, e := range env {
-		k, v, ok := strings.Cut(e, "=")
-		if !ok || k == "" || v == "" {
-			continue
-		}
-		pairs = append(pairs,
-			pair{k + `="` + v + `"`, k + `="<redacted>"`},
-			pair{k + `='` + v + `'`, k + `='<redacted>'`},
-			pair{k + "=" + v, k + "=<redacted>"},
-		)
-	}
-	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i].old) > len(pairs[j].old) })
-	args := make([]string, 0, 2*len(pairs))
-	for _, p := range pairs {
-		args = append(args, p.old, p.new)
-	}
-	return strings.NewReplacer(args...)
 }
 
 // baseImageEnd returns the history index of the base image's last entry, or -1.

@@ -3,7 +3,11 @@
 package sbom
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -139,4 +143,21 @@ func (l Location) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Path string `json:"path"`
 	}{l.Path})
+}
+
+// ContentHash is a SHA-256 over everything in s, independent of the order of its
+// packages and relationships: the same SBOM gets the same hash. Encoders derive
+// stable document identifiers from it (CycloneDX serial number, SPDX namespace).
+func ContentHash(s *SBOM) ([32]byte, error) {
+	n := *s
+	n.Packages = slices.Clone(s.Packages)
+	slices.SortStableFunc(n.Packages, func(a, b Package) int { return strings.Compare(a.ID, b.ID) })
+	n.Relationships = slices.Clone(s.Relationships)
+	SortRelationships(n.Relationships)
+	n.Created = s.Created.UTC()
+	b, err := json.Marshal(&n)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("sbom: hashing: %w", err)
+	}
+	return sha256.Sum256(b), nil
 }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -21,113 +20,10 @@ import (
 	"github.com/tether-sec/tether/internal/testenv"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/cyclonedx"
+	"github.com/tether-sec/tether/sbom/sbomtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-const (
-	layer0     = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-	diff0      = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-	layer3     = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
-	diff3      = "sha256:4444444444444444444444444444444444444444444444444444444444444444"
-	manifest   = "sha256:abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd"
-	repoCommit = "0123456789abcdef0123456789abcdef01234567"
-)
-
-// richSBOM has an image subject with digest and lineage, packages of several types
-// with locations, CPEs, licences (an id, an expression, a name), relationships and a
-// dev dependency.
-func richSBOM() *sbom.SBOM {
-	return &sbom.SBOM{
-		Subject: sbom.Subject{
-			Kind: sbom.SubjectImage, Name: "registry.example.com/acme/shop:1.2.3", ImageDigest: manifest,
-			Platform: "linux/amd64", RepoURL: "https://github.com/acme/shop", Commit: repoCommit,
-		},
-		Tool:    sbom.Tool{Name: "tether", Version: "0.1.0"},
-		Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Packages: []sbom.Package{
-			{
-				ID: "npm:@acme/ui@1.0.0", Name: "@acme/ui", Version: "1.0.0", Type: "npm",
-				Licenses: []string{"MIT", "Apache-2.0 OR MIT"}, FoundBy: "javascript/packagelockjson",
-				Locations: []sbom.Location{{Path: "app/package-lock.json", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7, CreatedBy: "COPY . /app # buildkit"}},
-			},
-			{
-				ID: "deb-openssl", Name: "openssl", Version: "3.0.11-1~deb12u2", Type: "deb",
-				PURL:          "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12",
-				CPEs:          []string{"cpe:2.3:a:openssl:openssl:3.0.11-1\\~deb12u2:*:*:*:*:*:*:*", "cpe:2.3:a:openssl_project:openssl:3.0.11-1~deb12u2:*:*:*:*:*:*:*"},
-				Licenses:      []string{"Apache-2.0"},
-				SourceName:    "openssl",
-				SourceVersion: "3.0.11-1~deb12u2",
-				FoundBy:       "os/dpkg",
-				Locations: []sbom.Location{{
-					Path: "var/lib/dpkg/status", LayerDigest: layer0, LayerDiffID: diff0, HistoryIndex: 1,
-					CreatedBy: "/bin/sh -c #(nop) ADD file:4b1c in / ", InBaseImage: true,
-				}},
-			},
-			{
-				ID: "go-shop", Name: "github.com/acme/shop", Version: "v1.2.3", Type: "golang",
-				PURL: "pkg:golang/github.com/acme/shop@v1.2.3", FoundBy: "go/binary",
-				Locations: []sbom.Location{{Path: "app/server", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7,
-					Dockerfile: &sbom.DockerfileRef{Path: "build/Dockerfile", Instruction: "COPY", StartLine: 12, EndLine: 13}}},
-			},
-			{
-				ID: "golang-x-net", Name: "golang.org/x/net", Version: "v0.20.0", Type: "golang",
-				PURL: "pkg:golang/golang.org/x/net@v0.20.0", Licenses: []string{"BSD-3-Clause"}, FoundBy: "go/binary",
-				Locations: []sbom.Location{{Path: "app/server", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7}},
-			},
-			{
-				ID: "maven-jaxb", Name: "jaxb-api", Version: "2.3.1", Type: "maven",
-				PURL:     "pkg:maven/javax.xml.bind/jaxb-api@2.3.1",
-				Licenses: []string{"GPL-2.0-only WITH Classpath-exception-2.0"}, FoundBy: "java/archive",
-				Locations: []sbom.Location{{Path: "app/lib/jaxb-api-2.3.1.jar", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7}},
-			},
-			{
-				ID: "npm-jest", Name: "jest", Version: "29.7.0", Type: "npm", PURL: "pkg:npm/jest@29.7.0",
-				Licenses: []string{"Acme Internal Licence v2"}, CPEs: []string{"cpe:2.3:a:jest:jest:29.7.0~bad:*:*:*:*:*:*:*", "cpe:2.3:a:jestjs:jest:29.7.0:*:*:*:*:*:*:*"}, FoundBy: "javascript/packagelockjson", Dev: true,
-				Locations: []sbom.Location{{Path: "app/package-lock.json", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7}},
-			},
-			{
-				ID: "npm-lodash", Name: "lodash", Version: "4.17.21", Type: "npm", PURL: "pkg:npm/lodash@4.17.21",
-				Licenses: []string{"MIT"}, FoundBy: "javascript/packagelockjson",
-				Locations: []sbom.Location{{Path: "app/package-lock.json", LayerDigest: layer3, LayerDiffID: diff3, LayerIndex: 3, HistoryIndex: 7}},
-			},
-			{
-				ID: "pypi-requests", Name: "requests", Version: "2.31.0", Type: "pypi", PURL: "pkg:pypi/requests@2.31.0",
-				Licenses: []string{"Apache-2.0"}, FoundBy: "python/wheelegg",
-				Locations: []sbom.Location{
-					{Path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", LayerDigest: layer0, LayerDiffID: diff0, HistoryIndex: 1, InBaseImage: true},
-					{Path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/RECORD", LayerDigest: layer0, LayerDiffID: diff0, HistoryIndex: 1, InBaseImage: true},
-				},
-			},
-		},
-		Relationships: []sbom.Relationship{
-			{From: "npm:@acme/ui@1.0.0", To: "npm-lodash", Type: sbom.DependsOn},
-			{From: "npm:@acme/ui@1.0.0", To: "npm-jest", Type: sbom.DevDependsOn},
-			{From: "go-shop", To: "golang-x-net", Type: sbom.Contains},
-			{From: "go-shop", To: "golang-x-net", Type: sbom.DependsOn},
-		},
-		Problems: []sbom.Problem{{Path: "app/broken/package-lock.json", Layer: layer3, Message: "invalid JSON at offset 12"}},
-	}
-}
-
-// normalized sorts what the encoders sort, so a decoded SBOM compares with its input.
-func normalized(s *sbom.SBOM) *sbom.SBOM {
-	n := *s
-	n.Packages = slices.Clone(s.Packages)
-	sort.Slice(n.Packages, func(i, j int) bool { return n.Packages[i].ID < n.Packages[j].ID })
-	n.Relationships = slices.Clone(s.Relationships)
-	sort.Slice(n.Relationships, func(i, j int) bool {
-		a, b := n.Relationships[i], n.Relationships[j]
-		if a.From != b.From {
-			return a.From < b.From
-		}
-		if a.To != b.To {
-			return a.To < b.To
-		}
-		return a.Type < b.Type
-	})
-	return &n
-}
 
 type encoder func(w *bytes.Buffer, s *sbom.SBOM) error
 
@@ -148,12 +44,12 @@ func encode(t *testing.T, format string, s *sbom.SBOM) []byte {
 func TestRoundTrip(t *testing.T) {
 	for _, format := range []string{"json", "xml"} {
 		t.Run(format, func(t *testing.T) {
-			in := richSBOM()
+			in := sbomtest.Rich()
 			got, err := cyclonedx.Decode(bytes.NewReader(encode(t, format, in)))
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if diff := cmp.Diff(normalized(in), got, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(sbomtest.Normalized(in), got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("decode(encode(s)) mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -163,15 +59,15 @@ func TestRoundTrip(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	for _, format := range []string{"json", "xml"} {
 		t.Run(format, func(t *testing.T) {
-			a := encode(t, format, richSBOM())
-			shuffled := richSBOM()
+			a := encode(t, format, sbomtest.Rich())
+			shuffled := sbomtest.Rich()
 			slices.Reverse(shuffled.Packages)
 			slices.Reverse(shuffled.Relationships)
 			b := encode(t, format, shuffled)
 			if !bytes.Equal(a, b) {
 				t.Errorf("the same SBOM in another order encodes differently:\n%s", cmp.Diff(string(a), string(b)))
 			}
-			other := richSBOM()
+			other := sbomtest.Rich()
 			other.Packages[0].Version = "1.0.1"
 			if serial(t, a) == serial(t, encode(t, format, other)) {
 				t.Errorf("different SBOMs got the same serial number %s", serial(t, a))
@@ -202,7 +98,7 @@ func decodeRaw(b []byte) (*cdx.BOM, error) {
 func TestGolden(t *testing.T) {
 	for format, name := range map[string]string{"json": "rich.cdx.json", "xml": "rich.cdx.xml"} {
 		t.Run(format, func(t *testing.T) {
-			got := encode(t, format, richSBOM())
+			got := encode(t, format, sbomtest.Rich())
 			path := filepath.Join("testdata", "golden", name)
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -250,11 +146,11 @@ func cdxSchema(t *testing.T) *jsonschema.Schema {
 }
 
 func sbomsToValidate() map[string]*sbom.SBOM {
-	dir := richSBOM()
+	dir := sbomtest.Rich()
 	dir.Subject = sbom.Subject{Kind: sbom.SubjectDirectory, Name: "./shop"}
-	git := richSBOM()
-	git.Subject = sbom.Subject{Kind: sbom.SubjectGit, Name: "https://github.com/acme/shop@main", RepoURL: "https://github.com/acme/shop", Commit: repoCommit}
-	return map[string]*sbom.SBOM{"rich": richSBOM(), "directory": dir, "git": git, "empty": {}}
+	git := sbomtest.Rich()
+	git.Subject = sbom.Subject{Kind: sbom.SubjectGit, Name: "https://github.com/acme/shop@main", RepoURL: "https://github.com/acme/shop", Commit: sbomtest.RepoCommit}
+	return map[string]*sbom.SBOM{"rich": sbomtest.Rich(), "directory": dir, "git": git, "empty": {}}
 }
 
 func TestSchemaJSON(t *testing.T) {
@@ -374,8 +270,8 @@ func TestDecodeTrivy(t *testing.T) {
 }
 
 func TestDecodeBadInput(t *testing.T) {
-	good := string(encode(t, "json", richSBOM()))
-	goodXML := string(encode(t, "xml", richSBOM()))
+	good := string(encode(t, "json", sbomtest.Rich()))
+	goodXML := string(encode(t, "xml", sbomtest.Rich()))
 	tests := []struct {
 		name, in string
 		want     error // nil: any error

@@ -3,9 +3,7 @@
 package cyclonedx
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -232,17 +230,10 @@ func toProperties(ps []sbom.Property) *[]cdx.Property {
 // serialNumber is a urn:uuid derived from everything in s, so that the same SBOM
 // gets the same serial number.
 func serialNumber(s *sbom.SBOM) (string, error) {
-	n := *s
-	n.Packages = slices.Clone(s.Packages)
-	sort.SliceStable(n.Packages, func(i, j int) bool { return n.Packages[i].ID < n.Packages[j].ID })
-	n.Relationships = slices.Clone(s.Relationships)
-	sbom.SortRelationships(n.Relationships)
-	n.Created = s.Created.UTC()
-	b, err := json.Marshal(&n)
+	h, err := sbom.ContentHash(s)
 	if err != nil {
-		return "", fmt.Errorf("cyclonedx: hashing the SBOM: %w", err)
+		return "", fmt.Errorf("cyclonedx: %w", err)
 	}
-	h := sha256.Sum256(b)
 	u := h[:16]
 	u[6] = u[6]&0x0f | 0x50 // version 5 layout (name-based)
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant

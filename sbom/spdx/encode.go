@@ -5,7 +5,6 @@ package spdx
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -324,16 +323,9 @@ func isHex(s string, n int) bool {
 // contentHash is a hex SHA-256 over everything in s, so that the same SBOM gets the
 // same document namespace.
 func contentHash(s *sbom.SBOM) (string, error) {
-	n := *s
-	n.Packages = slices.Clone(s.Packages)
-	sort.SliceStable(n.Packages, func(i, j int) bool { return n.Packages[i].ID < n.Packages[j].ID })
-	n.Relationships = slices.Clone(s.Relationships)
-	sbom.SortRelationships(n.Relationships)
-	n.Created = s.Created.UTC()
-	b, err := json.Marshal(&n)
+	h, err := sbom.ContentHash(s)
 	if err != nil {
-		return "", fmt.Errorf("spdx: hashing the SBOM: %w", err)
+		return "", fmt.Errorf("spdx: %w", err)
 	}
-	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:]), nil
 }
