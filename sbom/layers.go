@@ -394,7 +394,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			}
 			wrote[p] = true
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 		default:
 			continue // directories, devices, fifos
 		}
