@@ -26,6 +26,8 @@ var allowed = map[string][]string{
 	"sbom":       {"graph", "redact"},
 	"redact":     {},
 	"osv":        {},
+	"vuln":       {"osv", "sbom"},
+	"vulndb":     {"osv", "vuln"},
 	"report":     {"graph", "lineage", "sbom"},
 }
 
