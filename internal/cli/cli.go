@@ -145,9 +145,9 @@ or PostgreSQL with --db postgres://...`,
 			root.AddCommand(c)
 		}
 	}
-	add("scan", newScanCmd(g), newSBOMCmd(g), newIngestCmd(g))
+	add("scan", newScanCmd(g), newSBOMCmd(g), newVulnCmd(g), newIngestCmd(g))
 	add("query", newTraceCmd(g))
-	add("util", newDemoCmd(g), newVersionCmd(g))
+	add("util", newDBCmd(g), newDemoCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("util")
 	root.SetCompletionCommandGroupID("util")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
