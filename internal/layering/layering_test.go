@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"osv":        {},
 	"vuln":       {"osv", "sbom"},
 	"vulndb":     {"osv", "vuln"},
-	"report":     {"graph", "lineage", "sbom"},
+	"report":     {"graph", "lineage", "sbom", "vuln", "vulndb"},
 }
 
 func TestLayering(t *testing.T) {
