@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"sbom":       {"graph", "redact"},
 	"redact":     {},
 	"osv":        {},
+	"vex":        {},
 	"vuln":       {"osv", "sbom"},
 	"vulndb":     {"osv", "vuln"},
 	"report":     {"graph", "lineage", "sbom", "vuln", "vulndb"},
