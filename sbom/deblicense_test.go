@@ -2,8 +2,6 @@ package sbom_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,16 +86,7 @@ func TestDebLicenses(t *testing.T) {
 	}
 
 	t.Run("directory", func(t *testing.T) {
-		dir := t.TempDir()
-		for p, body := range files {
-			full := filepath.Join(dir, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dir := writeTree(t, files)
 		s, err := sbom.CatalogDir(context.Background(), dir, sbom.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -177,3 +177,19 @@ func byName(s *sbom.SBOM, name string) (sbom.Package, bool) {
 	}
 	return sbom.Package{}, false
 }
+
+// writeTree writes files (slash-separated path → content) under a new directory.
+func writeTree(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, body := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

@@ -2,8 +2,6 @@ package sbom_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -92,16 +90,7 @@ var mavenTree = map[string]string{
 }
 
 func TestCatalogDirMavenModules(t *testing.T) {
-	dir := t.TempDir()
-	for p, body := range mavenTree {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeTree(t, mavenTree)
 	s, err := sbom.CatalogDir(context.Background(), dir, sbom.Options{})
 	if err != nil {
 		t.Fatal(err)
