@@ -13,6 +13,7 @@ import (
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/report"
 	"github.com/tether-sec/tether/sbom"
+	"github.com/tether-sec/tether/vex"
 	"github.com/tether-sec/tether/vuln"
 	"github.com/tether-sec/tether/vulndb"
 )
@@ -146,6 +147,7 @@ func newVulnCmd(g *globals) *cobra.Command {
 	var df dbFlags
 	var failOn string
 	var ignoreUnfixed bool
+	var vexFiles []string
 	c := &cobra.Command{
 		Use:   "vuln TARGET",
 		Short: "Find the known vulnerabilities of a directory, a git revision, an image or an SBOM file",
@@ -157,17 +159,25 @@ the Go toolchain by the version in each binary. Each finding carries CVSS v4.0/v
 scores from the vectors, CISA KEV and EPSS, and the fixed versions for its branch.
 Findings are stored in the graph against the package and the image or commit.
 
+-o sarif writes SARIF 2.1.0 for GitHub code scanning (a rule per advisory, each
+result at the manifest line, or for an image at the Dockerfile instruction that made
+the layer when lineage knows it); -o cyclonedx-json writes the SBOM as CycloneDX 1.6
+with its vulnerabilities.
+
 TARGET is anything 'tether sbom' takes, or sbom:FILE for an SBOM file.`,
 		Example: `  tether vuln .
   tether vuln ghcr.io/acme/payments-api:1.4.2 --fail-on high
-  tether vuln sbom:api.cdx.json -o json`,
+  tether vuln sbom:api.cdx.json -o json
+  tether vuln . -o sarif > tether.sarif                 # for GitHub code scanning
+  tether vuln ghcr.io/acme/api:1.4.2 -o cyclonedx-json   # the SBOM with its vulnerabilities`,
 		Args: args("TARGET"),
 	}
-	out := addOutputFlag(c, "table", "json")
+	out := addOutputFlag(c, "table", "json", "sarif", "cyclonedx-json")
 	f.add(c, "platform of a multi-platform image (os/arch[/variant]; default linux/amd64 or the only one)")
 	df.add(c)
 	c.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a finding is at least this severe: low, medium, high, critical")
 	c.Flags().BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out findings with no fixed version")
+	c.Flags().StringArrayVar(&vexFiles, "vex", nil, "OpenVEX or CycloneDX VEX document whose not_affected/fixed statements suppress findings, repeatable (later statements win)")
 	c.RunE = func(c *cobra.Command, a []string) error {
 		var threshold vuln.Level
 		if failOn != "" {
@@ -211,6 +221,11 @@ TARGET is anything 'tether sbom' takes, or sbom:FILE for an SBOM file.`,
 		if err != nil {
 			return err
 		}
+		statements, err := readVEX(vexFiles)
+		if err != nil {
+			return err
+		}
+		findings = suppressByVEX(g, s, findings, statements)
 		if ignoreUnfixed {
 			kept := findings[:0]
 			for _, fd := range findings {
@@ -223,15 +238,7 @@ TARGET is anything 'tether sbom' takes, or sbom:FILE for an SBOM file.`,
 		if err := ingestInto(ctx, quietGlobals(), st, "table", findingFacts(s, findings, time.Now())); err != nil {
 			return err
 		}
-		if out.value == "json" {
-			err = report.JSON(g.stdout, struct {
-				Subject  sbom.Subject   `json:"subject"`
-				Findings []vuln.Finding `json:"findings"`
-			}{s.Subject, findings})
-		} else {
-			err = report.VulnTable(g.stdout, s, findings)
-		}
-		if err != nil {
+		if err := printFindings(g, out.value, s, findings); err != nil {
 			return err
 		}
 		g.say("%s: %d packages, %d findings", a[0], len(s.Packages), len(findings))
@@ -249,6 +256,22 @@ TARGET is anything 'tether sbom' takes, or sbom:FILE for an SBOM file.`,
 		return nil
 	}
 	return c
+}
+
+// printFindings writes findings in one of the -o formats of 'tether vuln'.
+func printFindings(g *globals, format string, s *sbom.SBOM, findings []vuln.Finding) error {
+	switch format {
+	case "json":
+		return report.JSON(g.stdout, struct {
+			Subject  sbom.Subject   `json:"subject"`
+			Findings []vuln.Finding `json:"findings"`
+		}{s.Subject, findings})
+	case "sarif":
+		return report.SARIF(g.stdout, s, findings, report.ToolInfo{Name: sbom.ToolName, Version: releaseVersion()})
+	case "cyclonedx-json":
+		return report.CycloneDXVulns(g.stdout, s, findings)
+	}
+	return report.VulnTable(g.stdout, s, findings)
 }
 
 func quietGlobals() *globals { return &globals{quiet: true, stdout: io.Discard, stderr: io.Discard} }
@@ -333,4 +356,48 @@ func anySlice(xs []string) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// readVEX reads every --vex document, in order.
+func readVEX(files []string) ([]vex.Statement, error) {
+	var all []vex.Statement
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("--vex: %w", err)
+		}
+		st, err := vex.Decode(fh)
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--vex %s: %w", f, err)
+		}
+		all = append(all, st...)
+	}
+	return all, nil
+}
+
+// suppressByVEX drops the findings a VEX statement marks not_affected or fixed,
+// saying which and why on stderr.
+func suppressByVEX(g *globals, s *sbom.SBOM, findings []vuln.Finding, statements []vex.Statement) []vuln.Finding {
+	if len(statements) == 0 {
+		return findings
+	}
+	purls := map[string]string{}
+	for _, p := range s.Packages {
+		purls[p.ID] = p.PURL
+	}
+	kept := findings[:0]
+	for _, fd := range findings {
+		vf := vex.Finding{IDs: append([]string{fd.ID}, fd.Aliases...), PURL: purls[fd.PackageID], Image: s.Subject.ImageDigest}
+		if st, ok := vex.First(statements, vf); ok {
+			why := st.Justification
+			if why == "" {
+				why = st.Impact
+			}
+			g.say("%s in %s suppressed by %s: %s (%s)", fd.ID, vf.PURL, st.Source, st.Status, why)
+			continue
+		}
+		kept = append(kept, fd)
+	}
+	return kept
 }

@@ -80,6 +80,77 @@ func TestVuln(t *testing.T) {
 		t.Errorf("findings = %+v, want lodash CVE-2021-23337 (high) fixed in 4.17.21", res.Findings)
 	}
 
+	// -o sarif: one result for the one finding, at the lockfile line naming lodash.
+	code, out, stderr = run(t, "vuln", app, "--db-dir", dbDir, "--db", db, "-o", "sarif")
+	if code != 0 {
+		t.Fatalf("vuln -o sarif: exit %d: %s", code, stderr)
+	}
+	var log struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID    string
+				Level     string
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatalf("vuln -o sarif: %v\n%s", err, out)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || log.Runs[0].Tool.Driver.Name != "tether" ||
+		len(log.Runs[0].Results) != 1 || log.Runs[0].Results[0].RuleID != "CVE-2021-23337" || log.Runs[0].Results[0].Level != "error" ||
+		len(log.Runs[0].Tool.Driver.Rules) != 1 || len(log.Runs[0].Results[0].Locations) != 1 {
+		t.Fatalf("vuln -o sarif = %+v, want one error result for CVE-2021-23337", log)
+	}
+	loc := log.Runs[0].Results[0].Locations[0].PhysicalLocation
+	lines := strings.Split(packageLock(map[string]string{"lodash": "4.17.20", "left-pad": "1.3.0"}), "\n")
+	if loc.ArtifactLocation.URI != "package-lock.json" || loc.Region.StartLine < 1 || loc.Region.StartLine > len(lines) ||
+		!strings.Contains(lines[loc.Region.StartLine-1], `"node_modules/lodash"`) {
+		t.Errorf("SARIF location = %+v, want the package-lock.json line of lodash's entry", loc)
+	}
+
+	// -o cyclonedx-json: the BOM with a vulnerability that affects lodash's component.
+	code, out, stderr = run(t, "vuln", app, "--db-dir", dbDir, "--db", db, "-o", "cyclonedx-json")
+	if code != 0 {
+		t.Fatalf("vuln -o cyclonedx-json: exit %d: %s", code, stderr)
+	}
+	var bom struct {
+		BOMFormat, SpecVersion string
+		Components             []struct {
+			BOMRef string `json:"bom-ref"`
+			Name   string
+		}
+		Vulnerabilities []struct {
+			ID      string
+			Affects []struct{ Ref string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &bom); err != nil {
+		t.Fatalf("vuln -o cyclonedx-json: %v\n%s", err, out)
+	}
+	lodashRef := ""
+	for _, c := range bom.Components {
+		if c.Name == "lodash" {
+			lodashRef = c.BOMRef
+		}
+	}
+	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion != "1.6" || lodashRef == "" || len(bom.Vulnerabilities) != 1 ||
+		bom.Vulnerabilities[0].ID != "CVE-2021-23337" || len(bom.Vulnerabilities[0].Affects) != 1 || bom.Vulnerabilities[0].Affects[0].Ref != lodashRef {
+		t.Errorf("vuln -o cyclonedx-json = %+v, want CVE-2021-23337 affecting lodash (%q)", bom, lodashRef)
+	}
+
 	// --fail-on: high fails, critical passes.
 	if code, _, stderr := run(t, "vuln", app, "--db-dir", dbDir, "--db", db, "--fail-on", "high", "-q"); code != 1 {
 		t.Errorf("--fail-on high: exit %d, want 1: %s", code, stderr)
@@ -100,6 +171,19 @@ func TestVuln(t *testing.T) {
 	edges, err := s.Edges(context.Background(), store.EdgeQuery{From: graph.PackageID("pkg:npm/lodash@4.17.20"), Kind: graph.EdgeAffectedBy})
 	if err != nil || len(edges) != 1 || edges[0].To != graph.VulnerabilityID("CVE-2021-23337") {
 		t.Errorf("affected_by edges = %+v, %v", edges, err)
+	}
+
+	// A VEX statement suppresses the finding, and says why.
+	vexFile := filepath.Join(tmp, "app.openvex.json")
+	os.WriteFile(vexFile, []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://acme.example/vex/1",
+  "statements": [{"vulnerability": {"name": "GHSA-35jh-r3h4-6jhm"}, "products": [{"@id": "pkg:npm/lodash@4.17.20"}],
+  "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}`), 0o644)
+	code, out, stderr = run(t, "vuln", app, "--db-dir", dbDir, "--db", db, "--vex", vexFile, "--fail-on", "low")
+	if code != 0 || strings.Contains(out, "CVE-2021-23337") || !strings.Contains(stderr, "vulnerable_code_not_in_execute_path") {
+		t.Errorf("--vex: exit %d:\n%s%s", code, out, stderr)
+	}
+	if code, _, stderr := run(t, "vuln", app, "--db-dir", dbDir, "--db", db, "--vex", advisoryDir(t)+"/npm/GHSA-35jh-r3h4-6jhm.json"); code != 2 || !strings.Contains(stderr, "not an OpenVEX") {
+		t.Errorf("--vex with an OSV record: exit %d: %s", code, stderr)
 	}
 
 	// An SBOM file as the target.
