@@ -104,7 +104,14 @@ func TargetOf(p sbom.Package) (Target, error) {
 		if err != nil {
 			return Target{}, err
 		}
-		n, v := source(p, pu.Name, version, rpmSource(qual))
+		// RPM distribution advisories (AlmaLinux, Rocky Linux, Red Hat) list the
+		// binary packages they fix, with the binary's epoch:version-release; the
+		// source RPM's name often differs (python3 from python3.9, vim-minimal
+		// from vim), so match the binary.
+		n, v := pu.Name, version
+		if p.Name != "" {
+			n = p.Name
+		}
 		if e := qual["epoch"]; e != "" && e != "0" && !strings.Contains(v, ":") {
 			v = e + ":" + v
 		}
@@ -215,33 +222,6 @@ func apkSource(q map[string]string) func() (string, string) {
 		n, v, _ := strings.Cut(q["upstream"], "@")
 		return n, v
 	}
-}
-
-// rpmSource reads the source RPM file name from scalibr's sourcerpm or Syft's upstream.
-func rpmSource(q map[string]string) func() (string, string) {
-	return func() (string, string) {
-		s := q["sourcerpm"]
-		if s == "" {
-			s = q["upstream"]
-		}
-		return splitSourceRPM(s)
-	}
-}
-
-// splitSourceRPM turns "openssl-3.0.7-27.el9.src.rpm" into ("openssl", "3.0.7-27.el9").
-func splitSourceRPM(s string) (name, version string) {
-	s = strings.TrimSuffix(s, ".rpm")
-	s = strings.TrimSuffix(s, ".src")
-	s = strings.TrimSuffix(s, ".nosrc")
-	i := strings.LastIndexByte(s, '-')
-	if i <= 0 {
-		return s, ""
-	}
-	j := strings.LastIndexByte(s[:i], '-')
-	if j <= 0 {
-		return s, ""
-	}
-	return s[:j], s[j+1:]
 }
 
 // NormalizeName is the form of a package name Match asks a Source for and

@@ -47,7 +47,7 @@ func TestTargetOf(t *testing.T) {
 		{"alpine", pkg("pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=3.19.1", "openssl"), vuln.Target{Ecosystems: []string{"Alpine:v3.19"}, Name: "openssl", Version: "3.1.4-r5"}, nil},
 		{"alpine Syft distro", pkg("pkg:apk/alpine/busybox@1.36.1-r15?distro=alpine-3.19.1&upstream=busybox"), vuln.Target{Ecosystems: []string{"Alpine:v3.19"}, Name: "busybox", Version: "1.36.1-r15"}, nil},
 		{"alpine edge alpha", pkg("pkg:apk/alpine/busybox@1.36.1-r29?distro=3.21_alpha20240807"), vuln.Target{Ecosystems: []string{"Alpine:v3.21"}, Name: "busybox", Version: "1.36.1-r29"}, nil},
-		{"almalinux epoch", pkg("pkg:rpm/almalinux/openssl-libs@3.0.7-27.el9?epoch=1&distro=almalinux-9.3&sourcerpm=openssl-3.0.7-27.el9.src.rpm"), vuln.Target{Ecosystems: []string{"AlmaLinux:9"}, Name: "openssl", Version: "1:3.0.7-27.el9"}, nil},
+		{"almalinux epoch", pkg("pkg:rpm/almalinux/openssl-libs@3.0.7-27.el9?epoch=1&distro=almalinux-9.3&sourcerpm=openssl-3.0.7-27.el9.src.rpm"), vuln.Target{Ecosystems: []string{"AlmaLinux:9"}, Name: "openssl-libs", Version: "1:3.0.7-27.el9"}, nil},
 		{"rocky", pkg("pkg:rpm/rocky/bash@5.1.8-6.el9_1?distro=rocky-9.3", "bash", "5.1.8-6.el9_1"), vuln.Target{Ecosystems: []string{"Rocky Linux:9"}, Name: "bash", Version: "5.1.8-6.el9_1"}, nil},
 		{"rhel", pkg("pkg:rpm/redhat/bash@5.1.8-6.el9_1?distro=rhel-9.3", "bash", "5.1.8-6.el9_1"), vuln.Target{Ecosystems: []string{"Red Hat:enterprise_linux:9::baseos", "Red Hat:enterprise_linux:9::appstream"}, Name: "bash", Version: "5.1.8-6.el9_1"}, nil},
 

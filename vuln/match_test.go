@@ -139,10 +139,10 @@ func TestMatchRealRecords(t *testing.T) {
 		{"smallvec 0.6.3 fixed", pkg("pkg:cargo/smallvec@0.6.3"), nil},
 		{"withdrawn crate record", pkg("pkg:cargo/dirs@1.0.0"), nil},
 
-		// AlmaLinux: source RPM and epoch.
+		// AlmaLinux: the binary RPM (advisories list binaries) and the epoch.
 		{"alma openssl-libs", pkg("pkg:rpm/almalinux/openssl-libs@3.0.7-27.el9"+alma, "openssl", "3.0.7-27.el9"), []brief{
-			{"ALSA-2024:6783", nil, []string{"ALSA-2024:6783"}, "openssl", "1:3.0.7-27.el9", "AlmaLinux:9", []string{"1:3.0.7-28.el9_4"}, vuln.LevelMedium},
-			{"ALSA-2024:9333", nil, []string{"ALSA-2024:9333"}, "openssl", "1:3.0.7-27.el9", "AlmaLinux:9", []string{"1:3.2.2-6.el9_5"}, vuln.LevelLow},
+			{"ALSA-2024:6783", nil, []string{"ALSA-2024:6783"}, "openssl-libs", "1:3.0.7-27.el9", "AlmaLinux:9", []string{"1:3.0.7-28.el9_4"}, vuln.LevelMedium},
+			{"ALSA-2024:9333", nil, []string{"ALSA-2024:9333"}, "openssl-libs", "1:3.0.7-27.el9", "AlmaLinux:9", []string{"1:3.2.2-6.el9_5"}, vuln.LevelLow},
 		}},
 		{"alma source from purl only", pkg("pkg:rpm/almalinux/openssl@3.2.2-6.el9_5?arch=x86_64&epoch=1&distro=almalinux-9.5&sourcerpm=openssl-3.2.2-6.el9_5.src.rpm"), nil},
 		{"alma 8 has no such records", pkg("pkg:rpm/almalinux/openssl-libs@1.1.1k-5.el8?arch=x86_64&epoch=1&distro=almalinux-8.9&sourcerpm=openssl-1.1.1k-5.el8.src.rpm"), nil},

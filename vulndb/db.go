@@ -54,10 +54,16 @@ func DefaultDir() (string, error) {
 
 // DB is an open advisory database. It is safe for concurrent use. It reads the
 // file it opened even when an update swaps in a new one; open again to see it.
+//
+// The records it returns are shared: DB keeps recently decoded records in a
+// bounded cache (SetCacheBytes) and hands the same *osv.Vulnerability to every
+// caller that asks for it. Callers must treat them as read-only, their slices,
+// maps and raw JSON included, and copy what they want to change.
 type DB struct {
-	dir                                                     string
-	db                                                      *sql.DB
-	byEco, byBase, byID, byAlias, group, kev, epss, hasBase *sql.Stmt
+	dir                                                          string
+	db                                                           *sql.DB
+	byEco, byBase, byID, byAlias, group, doc, kev, epss, hasBase *sql.Stmt
+	cache                                                        *recordCache
 }
 
 // Open opens the database in dir for reading. It fails with ErrNoDatabase when
@@ -81,7 +87,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("vulndb: %s: %v", abs, err)
 	}
 	sdb := sql.OpenDB(conn)
-	d := &DB{dir: dir, db: sdb}
+	d := &DB{dir: dir, db: sdb, cache: newRecordCache(DefaultCacheBytes)}
 	if err := d.check(ctx, abs); err != nil {
 		sdb.Close()
 		return nil, err
@@ -117,21 +123,24 @@ func (d *DB) check(ctx context.Context, path string) error {
 }
 
 func (d *DB) prepare(ctx context.Context) error {
-	const docs = `SELECT v.doc FROM vulns v WHERE v.rid IN (SELECT a.rid FROM affected a WHERE `
+	// Lookups return rids; the documents of records not in the cache are read
+	// one by one (doc), so a cached record costs no read of its blob.
+	const rids = `SELECT v.rid FROM vulns v WHERE v.rid IN (SELECT a.rid FROM affected a WHERE `
 	for _, s := range []struct {
 		st **sql.Stmt
 		q  string
 	}{
-		{&d.byEco, docs + `a.ecosystem = ? AND a.name = ?) ORDER BY v.id`},
-		{&d.byBase, docs + `a.base = ? AND a.name = ?) ORDER BY v.id`},
-		{&d.byID, `SELECT doc FROM vulns WHERE id = ?`},
-		{&d.byAlias, `SELECT v.doc FROM aliases a JOIN vulns v ON v.rid = a.rid WHERE a.alias = ? ORDER BY v.withdrawn, v.id LIMIT 1`},
-		{&d.group, `SELECT v.doc FROM vulns v WHERE v.withdrawn = 0 AND v.rid IN (
+		{&d.byEco, rids + `a.ecosystem = ? AND a.name = ?) ORDER BY v.id`},
+		{&d.byBase, rids + `a.base = ? AND a.name = ?) ORDER BY v.id`},
+		{&d.byID, `SELECT rid FROM vulns WHERE id = ?`},
+		{&d.byAlias, `SELECT v.rid FROM aliases a JOIN vulns v ON v.rid = a.rid WHERE a.alias = ? ORDER BY v.withdrawn, v.id LIMIT 1`},
+		{&d.group, `SELECT v.rid FROM vulns v WHERE v.withdrawn = 0 AND v.rid IN (
 			SELECT rid FROM vulns WHERE id = ?1
 			UNION SELECT rid FROM aliases WHERE alias = ?1
 			UNION SELECT w.rid FROM aliases a JOIN vulns w ON w.id = a.alias WHERE a.rid IN (SELECT rid FROM vulns WHERE id = ?1)
 			UNION SELECT b.rid FROM aliases a JOIN aliases b ON b.alias = a.alias WHERE a.rid IN (SELECT rid FROM vulns WHERE id = ?1)
 		) ORDER BY v.id`},
+		{&d.doc, `SELECT doc FROM vulns WHERE rid = ?`},
 		{&d.kev, `SELECT cve, vendor_project, product, name, date_added, due_date, ransomware, required_action, notes, short_description, cwes FROM kev WHERE cve = ?`},
 		{&d.epss, `SELECT cve, score, percentile, date FROM epss WHERE cve = ?`},
 		{&d.hasBase, `SELECT 1 FROM affected WHERE base = ? LIMIT 1`},
@@ -147,7 +156,7 @@ func (d *DB) prepare(ctx context.Context) error {
 
 // Close releases the database.
 func (d *DB) Close() error {
-	for _, st := range []*sql.Stmt{d.byEco, d.byBase, d.byID, d.byAlias, d.group, d.kev, d.epss, d.hasBase} {
+	for _, st := range []*sql.Stmt{d.byEco, d.byBase, d.byID, d.byAlias, d.group, d.doc, d.kev, d.epss, d.hasBase} {
 		if st != nil {
 			st.Close()
 		}
@@ -162,6 +171,7 @@ func (d *DB) Close() error {
 // is. The base is case-insensitive ("pypi" is "PyPI"); names are compared as the
 // ecosystem does (NormalizeName). An ecosystem that neither OSV nor the
 // database knows fails with ErrUnknownEcosystem rather than matching nothing.
+// The records are shared and must not be modified (see DB).
 func (d *DB) Advisories(ctx context.Context, ecosystem, name string) ([]*osv.Vulnerability, error) {
 	eco, known := canonicalEcosystem(ecosystem)
 	base, _ := osv.Ecosystem(eco)
@@ -179,42 +189,74 @@ func (d *DB) Advisories(ctx context.Context, ecosystem, name string) ([]*osv.Vul
 	if strings.Contains(eco, ":") {
 		st, key = d.byEco, eco
 	}
-	rows, err := st.QueryContext(ctx, key, NormalizeName(base, name))
+	return d.query(ctx, st, key, NormalizeName(base, name))
+}
+
+// query runs a lookup that yields rids and returns their records in order.
+func (d *DB) query(ctx context.Context, st *sql.Stmt, args ...any) ([]*osv.Vulnerability, error) {
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
 	}
-	return readDocs(rows)
-}
-
-func readDocs(rows *sql.Rows) ([]*osv.Vulnerability, error) {
-	defer rows.Close()
-	var out []*osv.Vulnerability
+	var rids []int64
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var rid int64
+		if err := rows.Scan(&rid); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("vulndb: %w", err)
 		}
-		v, err := decodeDoc(doc)
-		if err != nil {
+		rids = append(rids, rid)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: %w", err)
+	}
+	if len(rids) == 0 {
+		return nil, nil
+	}
+	out := make([]*osv.Vulnerability, len(rids))
+	for i, rid := range rids {
+		if out[i], err = d.record(ctx, rid); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("vulndb: %w", err)
 	}
 	return out, nil
 }
 
+// record returns the record stored under rid, from the cache if it holds it.
+func (d *DB) record(ctx context.Context, rid int64) (*osv.Vulnerability, error) {
+	if v := d.cache.get(rid); v != nil {
+		return v, nil
+	}
+	var doc []byte
+	if err := d.doc.QueryRowContext(ctx, rid).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("vulndb: record %d: %w", rid, err)
+	}
+	v, size, err := decodeDoc(doc)
+	if err != nil {
+		return nil, err
+	}
+	return d.cache.put(rid, v, size), nil
+}
+
+// SetCacheBytes bounds the records the DB keeps decoded between lookups, as
+// the size of their JSON (DefaultCacheBytes unless set); 0 turns the cache off.
+// A scan asks for the same large records many times (an AlmaLinux advisory
+// names hundreds of binary packages): decoding one costs far more than the
+// lookup.
+func (d *DB) SetCacheBytes(n int64) { d.cache.setLimit(n) }
+
 // Advisory returns the record with that ID or, failing that, one that lists
 // it among its aliases (preferring records not withdrawn, then the lowest ID).
 // A withdrawn record is returned with Withdrawn set. No match is ErrNotFound.
+// The record is shared and must not be modified (see DB).
 func (d *DB) Advisory(ctx context.Context, id string) (*osv.Vulnerability, error) {
 	id = strings.TrimSpace(id)
-	var doc []byte
-	err := d.byID.QueryRowContext(ctx, id).Scan(&doc)
+	var rid int64
+	err := d.byID.QueryRowContext(ctx, id).Scan(&rid)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = d.byAlias.QueryRowContext(ctx, id).Scan(&doc)
+		err = d.byAlias.QueryRowContext(ctx, id).Scan(&rid)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no advisory with ID or alias %q", ErrNotFound, id)
@@ -222,19 +264,16 @@ func (d *DB) Advisory(ctx context.Context, id string) (*osv.Vulnerability, error
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
 	}
-	return decodeDoc(doc)
+	return d.record(ctx, rid)
 }
 
 // AliasGroup returns the records, not withdrawn, that are the same
 // vulnerability as id: the record with that ID, records listing id as an
 // alias, records named among its aliases, and records sharing one of its
-// aliases. Ordered by ID; empty when none.
+// aliases. Ordered by ID; empty when none. The records are shared and must
+// not be modified (see DB).
 func (d *DB) AliasGroup(ctx context.Context, id string) ([]*osv.Vulnerability, error) {
-	rows, err := d.group.QueryContext(ctx, strings.TrimSpace(id))
-	if err != nil {
-		return nil, fmt.Errorf("vulndb: %w", err)
-	}
-	return readDocs(rows)
+	return d.query(ctx, d.group, strings.TrimSpace(id))
 }
 
 // KEVEntry is one entry of the CISA Known Exploited Vulnerabilities catalog.

@@ -40,7 +40,7 @@ func FuzzZip(f *testing.F) {
 			if r.v.ID == "" {
 				t.Fatal("record without ID")
 			}
-			v, err := decodeDoc(r.doc)
+			v, _, err := decodeDoc(r.doc)
 			if err != nil || v.ID != r.v.ID {
 				t.Fatalf("stored doc does not decode back: %v", err)
 			}

@@ -53,20 +53,34 @@ func decodeRecord(b []byte) (*record, error) {
 	return &record{v: v, doc: out.Bytes()}, nil
 }
 
-// decodeDoc decodes a stored record.
-func decodeDoc(doc []byte) (*osv.Vulnerability, error) {
+// docBufs holds buffers for inflated documents: json.Unmarshal copies what it
+// keeps (strings, RawMessage), so a buffer can serve the next document.
+var docBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// decodeDoc decodes a stored record and returns the size of its JSON. The
+// document was checked when it was imported (osv.DecodeBytes), so it is only
+// unmarshalled here.
+func decodeDoc(doc []byte) (*osv.Vulnerability, int64, error) {
 	fr := inflaters.Get().(io.ReadCloser)
 	defer inflaters.Put(fr)
 	fr.(flate.Resetter).Reset(bytes.NewReader(doc), nil)
-	b, err := readAllLimit(fr, make([]byte, 0, 4*len(doc)), osv.MaxRecordSize)
-	if err != nil {
-		return nil, fmt.Errorf("%w: stored record: %v; rebuild the database", ErrSchema, err)
+	bp := docBufs.Get().(*[]byte)
+	defer docBufs.Put(bp)
+	b, err := readAllLimit(fr, (*bp)[:0], osv.MaxRecordSize)
+	if cap(b) <= 4<<20 {
+		*bp = b[:0] // keep the grown buffer, unless a huge record grew it
 	}
-	v, err := osv.DecodeBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: stored record: %v; rebuild the database", ErrSchema, err)
+		return nil, 0, fmt.Errorf("%w: stored record: %v; rebuild the database", ErrSchema, err)
 	}
-	return v, nil
+	v := new(osv.Vulnerability)
+	if err := json.Unmarshal(b, v); err != nil || v.ID == "" {
+		if err == nil {
+			err = errors.New("no id")
+		}
+		return nil, 0, fmt.Errorf("%w: stored record: %v; rebuild the database", ErrSchema, err)
+	}
+	return v, int64(len(b)), nil
 }
 
 // item is one candidate record on its way through decodeAll.
