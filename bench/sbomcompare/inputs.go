@@ -24,6 +24,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/tether-sec/tether/bench/internal/benchdata"
 )
 
 // inputsVersion names the layout of the generated inputs; bump it when what is
@@ -102,56 +104,6 @@ var sourceFiles = []sourceFile{
 	// .NET.
 	{modTrivy58, trivyParser + "nuget/lock/testdata/packages_lock_multi.json", "dotnet/nuget-multi/packages.lock.json", trivyFixture},
 	{modTrivy65, trivyRepo + "nuget/packages.lock.json", "dotnet/nuget-trivy-repo/packages.lock.json", trivyFixture},
-}
-
-// springBoot is the runtime classpath of a Spring Boot 3.2 web service with
-// PostgreSQL and Guava: real Maven coordinates, used for the generated
-// gradle.lockfile and the generated jars of the image.
-var springBoot = []string{
-	"ch.qos.logback:logback-classic:1.4.11",
-	"ch.qos.logback:logback-core:1.4.11",
-	"com.fasterxml.jackson.core:jackson-annotations:2.15.3",
-	"com.fasterxml.jackson.core:jackson-core:2.15.3",
-	"com.fasterxml.jackson.core:jackson-databind:2.15.3",
-	"com.fasterxml.jackson.datatype:jackson-datatype-jdk8:2.15.3",
-	"com.fasterxml.jackson.datatype:jackson-datatype-jsr310:2.15.3",
-	"com.fasterxml.jackson.module:jackson-module-parameter-names:2.15.3",
-	"com.google.code.findbugs:jsr305:3.0.2",
-	"com.google.errorprone:error_prone_annotations:2.21.1",
-	"com.google.guava:failureaccess:1.0.1",
-	"com.google.guava:guava:32.1.3-jre",
-	"com.google.j2objc:j2objc-annotations:2.8",
-	"com.zaxxer:HikariCP:5.0.1",
-	"commons-codec:commons-codec:1.16.0",
-	"io.micrometer:micrometer-commons:1.12.0",
-	"io.micrometer:micrometer-observation:1.12.0",
-	"jakarta.annotation:jakarta.annotation-api:2.1.1",
-	"org.apache.commons:commons-lang3:3.13.0",
-	"org.apache.logging.log4j:log4j-api:2.21.1",
-	"org.apache.logging.log4j:log4j-to-slf4j:2.21.1",
-	"org.apache.tomcat.embed:tomcat-embed-core:10.1.16",
-	"org.apache.tomcat.embed:tomcat-embed-el:10.1.16",
-	"org.apache.tomcat.embed:tomcat-embed-websocket:10.1.16",
-	"org.checkerframework:checker-qual:3.37.0",
-	"org.postgresql:postgresql:42.6.0",
-	"org.slf4j:jul-to-slf4j:2.0.9",
-	"org.slf4j:slf4j-api:2.0.9",
-	"org.springframework.boot:spring-boot:3.2.0",
-	"org.springframework.boot:spring-boot-autoconfigure:3.2.0",
-	"org.springframework.boot:spring-boot-starter:3.2.0",
-	"org.springframework.boot:spring-boot-starter-json:3.2.0",
-	"org.springframework.boot:spring-boot-starter-logging:3.2.0",
-	"org.springframework.boot:spring-boot-starter-tomcat:3.2.0",
-	"org.springframework.boot:spring-boot-starter-web:3.2.0",
-	"org.springframework:spring-aop:6.1.1",
-	"org.springframework:spring-beans:6.1.1",
-	"org.springframework:spring-context:6.1.1",
-	"org.springframework:spring-core:6.1.1",
-	"org.springframework:spring-expression:6.1.1",
-	"org.springframework:spring-jcl:6.1.1",
-	"org.springframework:spring-web:6.1.1",
-	"org.springframework:spring-webmvc:6.1.1",
-	"org.yaml:snakeyaml:2.2",
 }
 
 // fixedTime stamps generated files and image history so inputs are reproducible.
@@ -251,7 +203,7 @@ func buildSource(ctx context.Context, cacheDir, dst string, log io.Writer) error
 		}
 		fmt.Fprintf(&src, "| %s | %s | %s | %s |\n", f.To, f.Module, f.From, f.Note)
 	}
-	if err := writeFile(filepath.Join(dst, "java/gradle-spring/gradle.lockfile"), gradleLockfile(springBoot)); err != nil {
+	if err := writeFile(filepath.Join(dst, "java/gradle-spring/gradle.lockfile"), gradleLockfile(benchdata.SpringBoot)); err != nil {
 		return err
 	}
 	src.WriteString("| java/gradle-spring/gradle.lockfile | (generated) | | Gradle's lockfile format over real Spring Boot 3.2 coordinates |\n")
@@ -447,14 +399,14 @@ func buildImage(srcDir, dst string, log io.Writer) error {
 			return sum, nil
 		}},
 		{"COPY app.jar /app/ # Spring Boot fat jar", func(l *layerBuilder) (string, error) {
-			b, err := fatJar(springBoot)
+			b, err := fatJar(benchdata.SpringBoot)
 			if err != nil {
 				return "", err
 			}
 			if err := l.file("app/app.jar", 0o644, b); err != nil {
 				return "", err
 			}
-			sum := fmt.Sprintf("/app/app.jar with %d nested jars", len(springBoot))
+			sum := fmt.Sprintf("/app/app.jar with %d nested jars", len(benchdata.SpringBoot))
 			if ok, err := l.hostTree("/usr/share/java", nil); err != nil {
 				return "", err
 			} else if ok {
