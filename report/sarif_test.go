@@ -19,6 +19,8 @@ import (
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/sbomtest"
 	"github.com/tether-sec/tether/vuln"
+
+	"github.com/tether-sec/tether/internal/golden"
 )
 
 var tool = report.ToolInfo{Version: "0.1.0"}
@@ -140,28 +142,11 @@ func writeCDX(t *testing.T, s *sbom.SBOM, fs []vuln.Finding) []byte {
 	return b.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got); run go test ./report -update if intended:\n%s", name, diff)
-	}
-}
-
 func TestSARIFGolden(t *testing.T) {
 	for _, c := range sarifCases {
 		t.Run(c.name, func(t *testing.T) {
 			s, fs := c.make()
-			golden(t, c.sarifFile, writeSARIF(t, s, fs))
+			golden.Check(t, filepath.Join("testdata", c.sarifFile), writeSARIF(t, s, fs))
 		})
 	}
 }
@@ -170,7 +155,7 @@ func TestCycloneDXVulnsGolden(t *testing.T) {
 	for _, c := range sarifCases {
 		t.Run(c.name, func(t *testing.T) {
 			s, fs := c.make()
-			golden(t, c.cdxFile, writeCDX(t, s, fs))
+			golden.Check(t, filepath.Join("testdata", c.cdxFile), writeCDX(t, s, fs))
 		})
 	}
 }

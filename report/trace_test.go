@@ -2,17 +2,15 @@ package report_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/lineage"
 	"github.com/tether-sec/tether/report"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	"github.com/tether-sec/tether/internal/golden"
+)
 
 func sampleTrace() *lineage.Trace {
 	pod := lineage.NodeRef{ID: graph.WorkloadID("prod", "payments", "Pod", "api-1"), Kind: graph.KindWorkload, Name: "payments/api-1"}
@@ -55,19 +53,7 @@ func TestTraceGolden(t *testing.T) {
 			if err := tt.write(&b, sampleTrace()); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", tt.file)
-			if *update {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./report -update to create it)", err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("%s differs from the golden file (run with -update if the change is intended):\n%s", tt.file, b.String())
-			}
+			golden.Check(t, filepath.Join("testdata", tt.file), b.Bytes())
 		})
 	}
 }

@@ -3,7 +3,6 @@ package cyclonedx_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,13 +16,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/tether-sec/tether/internal/golden"
 	"github.com/tether-sec/tether/internal/testenv"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/cyclonedx"
 	"github.com/tether-sec/tether/sbom/sbomtest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 type encoder func(w *bytes.Buffer, s *sbom.SBOM) error
 
@@ -98,23 +96,7 @@ func decodeRaw(b []byte) (*cdx.BOM, error) {
 func TestGolden(t *testing.T) {
 	for format, name := range map[string]string{"json": "rich.cdx.json", "xml": "rich.cdx.xml"} {
 		t.Run(format, func(t *testing.T) {
-			got := encode(t, format, sbomtest.Rich())
-			path := filepath.Join("testdata", "golden", name)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to write it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs from the golden file (-want +got); run go test -update if intended:\n%s", name, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name), encode(t, format, sbomtest.Rich()))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package lockdeps_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,9 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tether-sec/tether/sbom/lockdeps"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	"github.com/tether-sec/tether/internal/golden"
+)
 
 // render writes a graph one line per root and edge, the golden files' format.
 func render(g *lockdeps.Graph) []string {
@@ -81,19 +80,7 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.ToSlash(path), func(t *testing.T) {
 			g := parseFile(t, path)
 			got := strings.Join(render(g), "\n") + "\n"
-			golden := path + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-golden +got):\n%s", path, diff)
-			}
+			golden.Check(t, path+".golden", []byte(got))
 
 			for range 3 {
 				again := parseFile(t, path)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,12 +20,11 @@ import (
 	"github.com/spdx/tools-golang/spdxlib"
 	"github.com/spdx/tools-golang/tagvalue"
 
+	"github.com/tether-sec/tether/internal/golden"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/sbomtest"
 	"github.com/tether-sec/tether/sbom/spdx"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 type encoder func(w *bytes.Buffer, s *sbom.SBOM) error
 
@@ -93,23 +91,7 @@ func namespace(t *testing.T, b []byte) string {
 func TestGolden(t *testing.T) {
 	for format, name := range map[string]string{"json": "rich.spdx.json", "tag-value": "rich.spdx"} {
 		t.Run(format, func(t *testing.T) {
-			got := encode(t, format, sbomtest.Rich())
-			path := filepath.Join("testdata", "golden", name)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to write it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs from the golden file (-want +got); run go test -update if intended:\n%s", name, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name), encode(t, format, sbomtest.Rich()))
 		})
 	}
 }
