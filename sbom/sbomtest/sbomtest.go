@@ -2,6 +2,12 @@
 package sbomtest
 
 import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"slices"
 	"strings"
 	"time"
@@ -103,4 +109,34 @@ func Normalized(s *sbom.SBOM) *sbom.SBOM {
 	n.Relationships = slices.Clone(s.Relationships)
 	sbom.SortRelationships(n.Relationships)
 	return &n
+}
+
+// Encoder writes an SBOM in one format.
+type Encoder func(io.Writer, *sbom.SBOM) error
+
+// Encode runs enc over s and returns the bytes, failing t on an error.
+func Encode(t testing.TB, enc Encoder, s *sbom.SBOM) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := enc(&buf, s); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// RoundTrip checks, for every format, that decoding what the encoder wrote for
+// Rich gives Rich back (in the order encoders write).
+func RoundTrip(t *testing.T, encoders map[string]Encoder, decode func(io.Reader) (*sbom.SBOM, error)) {
+	for format, enc := range encoders {
+		t.Run(format, func(t *testing.T) {
+			in := Rich()
+			got, err := decode(bytes.NewReader(Encode(t, enc, in)))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if diff := cmp.Diff(Normalized(in), got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("decode(encode(s)) mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
