@@ -260,3 +260,25 @@ func unescapeComment(s string) string {
 	}
 	return b.String()
 }
+
+// ApplySubjectProperty sets the field of sub that name stands for; it reports false
+// for a name that is not one of tether's subject properties.
+func ApplySubjectProperty(sub *Subject, name, value string) bool {
+	switch name {
+	case PropSubjectKind:
+		sub.Kind = SubjectKind(value)
+	case PropSubjectName:
+		sub.Name = value
+	case PropSubjectDigest:
+		sub.ImageDigest = value
+	case PropSubjectPlatform:
+		sub.Platform = value
+	case PropSubjectRepo:
+		sub.RepoURL = value
+	case PropSubjectCommit:
+		sub.Commit = value
+	default:
+		return false
+	}
+	return true
+}

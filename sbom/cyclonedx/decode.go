@@ -261,18 +261,10 @@ func subjectFrom(c *cdx.Component) sbom.Subject {
 		}
 	}
 	for _, p := range props(c.Properties) {
-		switch p.Name {
-		case sbom.PropSubjectKind:
-			sub.Kind = sbom.SubjectKind(p.Value)
-		case sbom.PropSubjectDigest:
-			sub.ImageDigest = p.Value
-		case sbom.PropSubjectPlatform:
-			sub.Platform = p.Value
-		case sbom.PropSubjectRepo:
-			sub.RepoURL = p.Value
-		case sbom.PropSubjectCommit:
-			sub.Commit = p.Value
-		case "aquasecurity:trivy:RepoDigest":
+		if sbom.ApplySubjectProperty(&sub, p.Name, p.Value) {
+			continue
+		}
+		if p.Name == "aquasecurity:trivy:RepoDigest" {
 			if _, d, ok := strings.Cut(p.Value, "@"); ok && sub.ImageDigest == "" {
 				sub.ImageDigest = d
 			}

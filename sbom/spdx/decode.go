@@ -270,20 +270,7 @@ func subjectFrom(p *spdx.Package) sbom.Subject {
 	}
 	ps, _ := sbom.ParseComment(p.PackageComment)
 	for _, pr := range ps {
-		switch pr.Name {
-		case sbom.PropSubjectKind:
-			sub.Kind = sbom.SubjectKind(pr.Value)
-		case sbom.PropSubjectName:
-			sub.Name = pr.Value
-		case sbom.PropSubjectDigest:
-			sub.ImageDigest = pr.Value
-		case sbom.PropSubjectPlatform:
-			sub.Platform = pr.Value
-		case sbom.PropSubjectRepo:
-			sub.RepoURL = pr.Value
-		case sbom.PropSubjectCommit:
-			sub.Commit = pr.Value
-		}
+		sbom.ApplySubjectProperty(&sub, pr.Name, pr.Value)
 	}
 	return sub
 }
