@@ -25,7 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/tether-sec/tether/bench/internal/benchdata"
+	"github.com/tether-sec/tether/bench/internal/benchkit"
 )
 
 // inputsVersion names the layout of the generated inputs; bump it when what is
@@ -109,38 +109,6 @@ var sourceFiles = []sourceFile{
 // fixedTime stamps generated files and image history so inputs are reproducible.
 var fixedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// cached returns dir when it holds a complete build of the given version, else
-// builds it with build into a temporary sibling and renames it into place.
-func cached(dir string, rebuild bool, build func(tmp string) error) (string, error) {
-	stamp := filepath.Join(dir, ".bench-complete")
-	if !rebuild {
-		if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == inputsVersion {
-			return dir, nil
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	if err := build(tmp); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, ".bench-complete"), []byte(inputsVersion+"\n"), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
 // moduleDirs downloads modules with `go mod download` (outside any module, so no
 // go.mod is touched) and returns each one's directory in the module cache.
 func moduleDirs(ctx context.Context, workDir string, mods []string) (map[string]string, error) {
@@ -198,35 +166,16 @@ func buildSource(ctx context.Context, cacheDir, dst string, log io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(dst, filepath.FromSlash(f.To)), b); err != nil {
+		if err := benchkit.WriteFile(filepath.Join(dst, filepath.FromSlash(f.To)), b); err != nil {
 			return err
 		}
 		fmt.Fprintf(&src, "| %s | %s | %s | %s |\n", f.To, f.Module, f.From, f.Note)
 	}
-	if err := writeFile(filepath.Join(dst, "java/gradle-spring/gradle.lockfile"), gradleLockfile(benchdata.SpringBoot)); err != nil {
+	if err := benchkit.WriteFile(filepath.Join(dst, "java/gradle-spring/gradle.lockfile"), benchkit.GradleLockfile(benchkit.SpringBoot)); err != nil {
 		return err
 	}
 	src.WriteString("| java/gradle-spring/gradle.lockfile | (generated) | | Gradle's lockfile format over real Spring Boot 3.2 coordinates |\n")
-	return writeFile(filepath.Join(dst, "SOURCES.md"), []byte(src.String()))
-}
-
-func writeFile(name string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(name, b, 0o644)
-}
-
-func gradleLockfile(coords []string) []byte {
-	var b bytes.Buffer
-	b.WriteString("# This is a Gradle generated file for dependency locking.\n# Manual edits can break the build and are not advised.\n# This file is expected to be part of source control.\n")
-	sorted := append([]string(nil), coords...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		fmt.Fprintf(&b, "%s=compileClasspath,productionRuntimeClasspath,runtimeClasspath,testCompileClasspath,testRuntimeClasspath\n", c)
-	}
-	b.WriteString("empty=annotationProcessor,developmentOnly,testAnnotationProcessor\n")
-	return b.Bytes()
+	return benchkit.WriteFile(filepath.Join(dst, "SOURCES.md"), []byte(src.String()))
 }
 
 // layerBuilder writes one image layer as an uncompressed tar file, adding parent
@@ -399,14 +348,14 @@ func buildImage(srcDir, dst string, log io.Writer) error {
 			return sum, nil
 		}},
 		{"COPY app.jar /app/ # Spring Boot fat jar", func(l *layerBuilder) (string, error) {
-			b, err := fatJar(benchdata.SpringBoot)
+			b, err := fatJar(benchkit.SpringBoot)
 			if err != nil {
 				return "", err
 			}
 			if err := l.file("app/app.jar", 0o644, b); err != nil {
 				return "", err
 			}
-			sum := fmt.Sprintf("/app/app.jar with %d nested jars", len(benchdata.SpringBoot))
+			sum := fmt.Sprintf("/app/app.jar with %d nested jars", len(benchkit.SpringBoot))
 			if ok, err := l.hostTree("/usr/share/java", nil); err != nil {
 				return "", err
 			} else if ok {

@@ -17,7 +17,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -26,6 +25,8 @@ import (
 	"github.com/tether-sec/tether/image"
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/sbom/cyclonedx"
+
+	"github.com/tether-sec/tether/bench/internal/benchkit"
 )
 
 func main() {
@@ -52,12 +53,6 @@ type measured struct {
 	// problems counts files the tool could not read: tether's Problems, the
 	// unknowns syft lists per file.
 	problems int
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -87,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	srcDir, err := cached(filepath.Join(cacheDir, "inputs", "source"), *rebuild, func(tmp string) error {
+	srcDir, err := benchkit.Cached(filepath.Join(cacheDir, inputsVersion, "inputs", "source"), inputsVersion, *rebuild, func(tmp string) error {
 		return buildSource(ctx, cacheDir, tmp, stderr)
 	})
 	if err != nil {
@@ -99,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "source":
 			inputs = append(inputs, input{name: "source", kind: "dir", path: srcDir, syft: "dir:" + srcDir})
 		case "image":
-			imgDir, err := cached(filepath.Join(cacheDir, "inputs", "image"), *rebuild, func(tmp string) error {
+			imgDir, err := benchkit.Cached(filepath.Join(cacheDir, inputsVersion, "inputs", "image"), inputsVersion, *rebuild, func(tmp string) error {
 				return buildImage(srcDir, tmp, stderr)
 			})
 			if err != nil {
@@ -115,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	loadBefore := loadAverage()
+	loadBefore := benchkit.LoadAverage()
 	results := map[string][2]measured{}
 	for _, in := range inputs {
 		var t, s measured
@@ -153,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // returns the wall time and the CPU time (user and system) the process spent.
 func runTether(ctx context.Context, in input, out string) (wall, cpu time.Duration, _ *sbom.SBOM, _ error) {
 	runtime.GC()
-	cpu0 := processCPU()
+	cpu0 := benchkit.ProcessCPU()
 	start := time.Now()
 	var s *sbom.SBOM
 	var err error
@@ -185,29 +180,7 @@ func runTether(ctx context.Context, in input, out string) (wall, cpu time.Durati
 	if err := f.Close(); err != nil {
 		return 0, 0, nil, err
 	}
-	return time.Since(start), processCPU() - cpu0, s, nil
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadAverage is the first three fields of /proc/loadavg, or "" where there is none.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
+	return time.Since(start), benchkit.ProcessCPU() - cpu0, s, nil
 }
 
 // runSyft runs `syft scan SOURCE -o syft-json=OUT` with update checks off and
@@ -238,7 +211,7 @@ func report(w io.Writer, inputs []input, results map[string][2]measured, runs, t
 	fmt.Fprintf(w, "tether (in process: sbom.CatalogDir / image.Open + sbom.CatalogImage, then CycloneDX JSON)\n")
 	fmt.Fprintf(w, "vs syft %s (syft scan -o syft-json), %d runs each, alternating\n", syftVersion, runs)
 	fmt.Fprintf(w, "%d CPUs, %s %s/%s, load average before %s, after %s\n\n",
-		runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadBefore, loadAverage())
+		runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadBefore, benchkit.LoadAverage())
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "input\ttool\t"
@@ -254,7 +227,7 @@ func report(w io.Writer, inputs []input, results map[string][2]measured, runs, t
 			for _, d := range m.wall {
 				line += round(d) + "\t"
 			}
-			fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%d\t\n", line, round(median(m.wall)), round(median(m.cpu)), m.packages, m.set.size(), m.problems)
+			fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%d\t\n", line, round(benchkit.Median(m.wall)), round(benchkit.Median(m.cpu)), m.packages, m.set.size(), m.problems)
 		}
 	}
 	tw.Flush()
@@ -262,7 +235,7 @@ func report(w io.Writer, inputs []input, results map[string][2]measured, runs, t
 	for _, in := range inputs {
 		r := results[in.name]
 		fmt.Fprintf(w, "ratio tether/syft, %s: wall %.2f, cpu %.2f (medians; below 1 means tether is faster)\n", in.name,
-			median(r[0].wall).Seconds()/median(r[1].wall).Seconds(), median(r[0].cpu).Seconds()/median(r[1].cpu).Seconds())
+			benchkit.Median(r[0].wall).Seconds()/benchkit.Median(r[1].wall).Seconds(), benchkit.Median(r[0].cpu).Seconds()/benchkit.Median(r[1].cpu).Seconds())
 	}
 
 	for _, in := range inputs {

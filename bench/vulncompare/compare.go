@@ -17,6 +17,8 @@ import (
 	"github.com/tether-sec/tether/sbom"
 	"github.com/tether-sec/tether/vuln"
 	"github.com/tether-sec/tether/vulndb"
+
+	"github.com/tether-sec/tether/bench/internal/benchkit"
 )
 
 // pkgKey names a package the way both tools can: the OSV ecosystem base, the
@@ -216,7 +218,7 @@ func report(w io.Writer, c *config, results []*result, skipped, advLines []strin
 	fmt.Fprintf(w, "tether (vuln.Match in process on a freshly opened database; `tether vuln sbom:FILE -o json`)\n")
 	fmt.Fprintf(w, "vs osv-scanner %s (scan source --offline --local-db-path DIR -L FILE --format json; for images also\n", ver)
 	fmt.Fprintf(w, "scan image --archive IMAGE.tar), %d runs each, alternating\n", c.runs)
-	fmt.Fprintf(w, "%d CPUs, %s %s/%s, load average before %s, after %s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadBefore, loadAverage())
+	fmt.Fprintf(w, "%d CPUs, %s %s/%s, load average before %s, after %s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadBefore, benchkit.LoadAverage())
 	fmt.Fprintln(w, "advisory data (the same zips for both tools):")
 	for _, l := range advLines {
 		fmt.Fprintln(w, "  "+l)
@@ -254,8 +256,8 @@ func report(w io.Writer, c *config, results []*result, skipped, advLines []strin
 					oo++
 				}
 			}
-			m, e, ow := median(r.match), median(r.e2e), median(o.wall)
-			mc, ec, oc := median(r.matchCPU), median(r.e2eCPU), median(o.cpu)
+			m, e, ow := benchkit.Median(r.match), benchkit.Median(r.e2e), benchkit.Median(o.wall)
+			mc, ec, oc := benchkit.Median(r.matchCPU), benchkit.Median(r.e2eCPU), benchkit.Median(o.cpu)
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%.0f×\t%.0f×\t%.1f×\t%.1f×\t\n", r.in.name, o.label, r.packages, r.tether.pairs(), o.found.pairs(),
 				same, to, oo, ms(m), ms(e), ms(ow), ow.Seconds()/m.Seconds(), oc.Seconds()/mc.Seconds(), ow.Seconds()/e.Seconds(), oc.Seconds()/ec.Seconds())
 		}

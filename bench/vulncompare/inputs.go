@@ -23,7 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/tether-sec/tether/bench/internal/benchdata"
+	"github.com/tether-sec/tether/bench/internal/benchkit"
 )
 
 // inputsVersion names the layout of the generated inputs; bump it when what is
@@ -102,7 +102,7 @@ var inputSpecs = []inputSpec{
 			{modTrivy65, trivyRepo + "pom/pom.xml", "maven/pom.xml", "trivy test fixture"},
 		},
 		build: func(_ context.Context, _ *builder, dst string) error {
-			return writeFile(filepath.Join(dst, "gradle/gradle.lockfile"), gradleLockfile(benchdata.SpringBoot))
+			return benchkit.WriteFile(filepath.Join(dst, "gradle/gradle.lockfile"), benchkit.GradleLockfile(benchkit.SpringBoot))
 		},
 	},
 	{
@@ -120,38 +120,6 @@ type builder struct {
 	cache string
 	log   io.Writer
 	dirs  map[string]string // module@version → directory in the module cache
-}
-
-// cached returns dir when it holds a complete build, else builds it with build
-// into a temporary sibling and renames it into place.
-func cached(dir string, rebuild bool, build func(tmp string) error) (string, error) {
-	stamp := filepath.Join(dir, ".bench-complete")
-	if !rebuild {
-		if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == inputsVersion {
-			return dir, nil
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	if err := build(tmp); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, ".bench-complete"), []byte(inputsVersion+"\n"), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return "", err
-	}
-	return dir, nil
 }
 
 // goEnv is the environment for go commands run outside the clone.
@@ -220,12 +188,12 @@ func (b *builder) buildInput(ctx context.Context, in inputSpec, dst string) erro
 			if err != nil {
 				return err
 			}
-			if err := writeFile(filepath.Join(dst, filepath.FromSlash(f.To)), data); err != nil {
+			if err := benchkit.WriteFile(filepath.Join(dst, filepath.FromSlash(f.To)), data); err != nil {
 				return err
 			}
 			fmt.Fprintf(&src, "| %s | %s | %s | %s |\n", f.To, f.Module, f.From, f.Note)
 		}
-		if err := writeFile(filepath.Join(dst, "SOURCES.md"), []byte(src.String())); err != nil {
+		if err := benchkit.WriteFile(filepath.Join(dst, "SOURCES.md"), []byte(src.String())); err != nil {
 			return err
 		}
 	}
@@ -242,25 +210,6 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-func writeFile(name string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(name, b, 0o644)
-}
-
-func gradleLockfile(coords []string) []byte {
-	var b bytes.Buffer
-	b.WriteString("# This is a Gradle generated file for dependency locking.\n# Manual edits can break the build and are not advised.\n# This file is expected to be part of source control.\n")
-	sorted := append([]string(nil), coords...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		fmt.Fprintf(&b, "%s=compileClasspath,productionRuntimeClasspath,runtimeClasspath,testCompileClasspath,testRuntimeClasspath\n", c)
-	}
-	b.WriteString("empty=annotationProcessor,developmentOnly,testAnnotationProcessor\n")
-	return b.Bytes()
 }
 
 // The Go service: a small program that links pinned, older releases of
@@ -316,10 +265,10 @@ func main() {
 
 func buildGoService(ctx context.Context, b *builder, dst string) error {
 	src := filepath.Join(dst, "svc")
-	if err := writeFile(filepath.Join(src, "go.mod"), []byte(svcGoMod)); err != nil {
+	if err := benchkit.WriteFile(filepath.Join(src, "go.mod"), []byte(svcGoMod)); err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(src, "main.go"), []byte(svcMain)); err != nil {
+	if err := benchkit.WriteFile(filepath.Join(src, "main.go"), []byte(svcMain)); err != nil {
 		return err
 	}
 	fmt.Fprintf(b.log, "inputs: building the Go service with %s (the toolchain and modules download once)\n", svcToolchain)

@@ -30,6 +30,8 @@ import (
 	"github.com/tether-sec/tether/sbom/cyclonedx"
 	"github.com/tether-sec/tether/vuln"
 	"github.com/tether-sec/tether/vulndb"
+
+	"github.com/tether-sec/tether/bench/internal/benchkit"
 )
 
 func main() {
@@ -144,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				continue
 			}
 		}
-		dir, err := cached(filepath.Join(c.cache, "inputs", in.name), c.rebuild, func(tmp string) error {
+		dir, err := benchkit.Cached(filepath.Join(c.cache, inputsVersion, "inputs", in.name), inputsVersion, c.rebuild, func(tmp string) error {
 			return b.buildInput(ctx, in, tmp)
 		})
 		if err != nil {
@@ -165,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		results = append(results, r)
 	}
 
-	loadBefore := loadAverage()
+	loadBefore := benchkit.LoadAverage()
 	for _, r := range results {
 		raw, err := os.ReadFile(r.sbomFile)
 		if err != nil {
@@ -254,19 +256,10 @@ func runMatch(ctx context.Context, dbDir string, s *sbom.SBOM) (wall, cpu time.D
 	}
 	defer db.Close()
 	runtime.GC()
-	cpu0 := processCPU()
+	cpu0 := benchkit.ProcessCPU()
 	start := time.Now()
 	fs, err := vuln.Match(ctx, db, s, vuln.Options{})
-	return time.Since(start), processCPU() - cpu0, fs, err
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Since(start), benchkit.ProcessCPU() - cpu0, fs, err
 }
 
 func childCPU(cmd *exec.Cmd) time.Duration {
@@ -310,25 +303,6 @@ func runOSVScanner(ctx context.Context, bin string, args []string, out string) (
 		return 0, 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return d, childCPU(cmd), nil
-}
-
-// loadAverage is the first three fields of /proc/loadavg, or "" where there is none.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func ms(d time.Duration) string {
