@@ -450,33 +450,8 @@ func TestSARIFGroupsAdvisory(t *testing.T) {
 	}
 }
 
-// cdxSchema compiles the CycloneDX 1.6 schema that sbom/cyclonedx's tests use.
-func cdxSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	for _, f := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
-		fh, err := os.Open(filepath.Join("..", "sbom", "cyclonedx", "testdata", "schema", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if err := c.AddResource("http://cyclonedx.org/schema/"+f, doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-	}
-	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
-	if err != nil {
-		t.Fatalf("compiling the CycloneDX 1.6 schema: %v", err)
-	}
-	return sch
-}
-
 func TestCycloneDXVulnsSchema(t *testing.T) {
-	sch := cdxSchema(t)
+	sch := sbomtest.CycloneDXSchema(t, filepath.Join("..", "sbom", "cyclonedx", "testdata", "schema"))
 	cases := map[string]func() (*sbom.SBOM, []vuln.Finding){
 		"no findings": func() (*sbom.SBOM, []vuln.Finding) { return sbomtest.Rich(), nil },
 		"enriched":    enrichedCase,

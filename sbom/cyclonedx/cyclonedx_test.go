@@ -82,32 +82,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// cdxSchema compiles the official CycloneDX 1.6 JSON schema with its sub-schemas
-// registered under their official URLs, so nothing is fetched.
-func cdxSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	for _, f := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
-		fh, err := os.Open(filepath.Join("testdata", "schema", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if err := c.AddResource("http://cyclonedx.org/schema/"+f, doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-	}
-	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
-	if err != nil {
-		t.Fatalf("compiling the CycloneDX 1.6 schema: %v", err)
-	}
-	return sch
-}
-
 func sbomsToValidate() map[string]*sbom.SBOM {
 	dir := sbomtest.Rich()
 	dir.Subject = sbom.Subject{Kind: sbom.SubjectDirectory, Name: "./shop"}
@@ -117,7 +91,7 @@ func sbomsToValidate() map[string]*sbom.SBOM {
 }
 
 func TestSchemaJSON(t *testing.T) {
-	sch := cdxSchema(t)
+	sch := sbomtest.CycloneDXSchema(t, filepath.Join("testdata", "schema"))
 	for name, s := range sbomsToValidate() {
 		t.Run(name, func(t *testing.T) {
 			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(encode(t, "json", s)))
@@ -133,7 +107,7 @@ func TestSchemaJSON(t *testing.T) {
 
 func TestSchemaJSONRejectsInvalid(t *testing.T) {
 	// The validator must have teeth: a BOM with a component lacking its type fails.
-	sch := cdxSchema(t)
+	sch := sbomtest.CycloneDXSchema(t, filepath.Join("testdata", "schema"))
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"name":"x"}]}`))
 	if err != nil {
 		t.Fatal(err)

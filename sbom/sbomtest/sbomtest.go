@@ -2,7 +2,11 @@
 package sbomtest
 
 import (
+	"os"
+	"path/filepath"
+
 	"bytes"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"io"
 	"testing"
 
@@ -139,4 +143,32 @@ func RoundTrip(t *testing.T, encoders map[string]Encoder, decode func(io.Reader)
 			}
 		})
 	}
+}
+
+// CycloneDXSchema compiles the official CycloneDX 1.6 JSON schema kept in
+// sbom/cyclonedx/testdata/schema (dir is that folder, relative to the calling
+// test), with its sub-schemas registered under their official URLs so nothing is
+// fetched.
+func CycloneDXSchema(t testing.TB, dir string) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	for _, f := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
+		fh, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := c.AddResource("http://cyclonedx.org/schema/"+f, doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
+	if err != nil {
+		t.Fatalf("compiling the CycloneDX 1.6 schema: %v", err)
+	}
+	return sch
 }
