@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/tether-sec/tether/purl"
 )
 
 // ErrNotVEX is matched by the error of a document that is neither OpenVEX nor
@@ -284,19 +285,19 @@ func First(statements []Statement, f Finding) (Statement, bool) {
 // name must be equal; the version too when the statement gives one; qualifiers
 // the statement gives must be present with the same value.
 func purlMatches(stmt, pkg string) bool {
-	a, ok1 := parsePURL(stmt)
-	b, ok2 := parsePURL(pkg)
-	if !ok1 || !ok2 {
+	a, err1 := purl.Parse(stmt)
+	b, err2 := purl.Parse(pkg)
+	if err1 != nil || err2 != nil {
 		return stmt != "" && stmt == pkg
 	}
-	if a.typ != b.typ || !strings.EqualFold(a.path, b.path) {
+	if a.Type != b.Type || !strings.EqualFold(a.Namespace, b.Namespace) || !strings.EqualFold(a.Name, b.Name) {
 		return false
 	}
-	if a.version != "" && a.version != b.version {
+	if a.Version != "" && a.Version != b.Version {
 		return false
 	}
-	for k, v := range a.qualifiers {
-		if b.qualifiers[k] != v {
+	for k, v := range a.Qualifiers {
+		if b.Qualifiers[k] != v {
 			return false
 		}
 	}
@@ -310,51 +311,11 @@ func imageMatches(product, image string) bool {
 		return true
 	}
 	digest := image
-	if p, ok := parsePURL(image); ok {
-		digest = p.version
+	if p, err := purl.Parse(image); err == nil {
+		digest = p.Version
 	}
-	if p, ok := parsePURL(product); ok && p.typ == "oci" {
-		return p.version != "" && p.version == digest
+	if p, err := purl.Parse(product); err == nil && p.Type == "oci" {
+		return p.Version != "" && p.Version == digest
 	}
 	return strings.HasSuffix(product, "@"+digest)
-}
-
-type purl struct {
-	typ, path, version string
-	qualifiers         map[string]string
-}
-
-func parsePURL(s string) (purl, bool) {
-	rest, ok := strings.CutPrefix(s, "pkg:")
-	if !ok {
-		return purl{}, false
-	}
-	rest, _, _ = strings.Cut(rest, "#")
-	rest, q, _ := strings.Cut(rest, "?")
-	typ, p, ok := strings.Cut(strings.TrimLeft(rest, "/"), "/")
-	if !ok || typ == "" || p == "" {
-		return purl{}, false
-	}
-	out := purl{typ: strings.ToLower(typ), qualifiers: map[string]string{}}
-	if i := strings.LastIndex(p, "@"); i >= 0 {
-		out.version, p = p[i+1:], p[:i]
-		if v, err := url.PathUnescape(out.version); err == nil {
-			out.version = v
-		}
-	}
-	if v, err := url.PathUnescape(p); err == nil {
-		p = v
-	}
-	out.path = p
-	for kv := range strings.SplitSeq(q, "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			continue
-		}
-		if u, err := url.QueryUnescape(v); err == nil {
-			v = u
-		}
-		out.qualifiers[strings.ToLower(k)] = v
-	}
-	return out, true
 }

@@ -2,12 +2,12 @@ package vuln
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/tether-sec/tether/osv"
+	"github.com/tether-sec/tether/purl"
 	"github.com/tether-sec/tether/sbom"
 )
 
@@ -30,10 +30,10 @@ type Target struct {
 // for an OS package whose release cannot be told.
 func TargetOf(p sbom.Package) (Target, error) {
 	typ := strings.ToLower(p.Type)
-	var pu packageURL
+	var pu purl.PURL
 	if p.PURL != "" {
 		var err error
-		pu, err = parsePURL(p.PURL)
+		pu, err = purl.Parse(p.PURL)
 		if err != nil {
 			return Target{}, fmt.Errorf("%w: %v", ErrUnsupported, err)
 		}
@@ -124,62 +124,6 @@ func TargetOf(p sbom.Package) (Target, error) {
 	}
 	t.Name = NormalizeName(t.Ecosystems[0], t.Name)
 	return t, nil
-}
-
-// packageURL is the part of a purl matching needs.
-type packageURL struct {
-	Type, Namespace, Name, Version string
-	Qualifiers                     map[string]string
-}
-
-// parsePURL reads "pkg:type/namespace/name@version?qualifiers#subpath"
-// (github.com/package-url/purl-spec), percent-decoding each part. A '+' stays a
-// '+' (Debian versions have them).
-func parsePURL(s string) (packageURL, error) {
-	var pu packageURL
-	rest, ok := strings.CutPrefix(s, "pkg:")
-	if !ok {
-		return pu, fmt.Errorf("purl %q does not start with \"pkg:\"", s)
-	}
-	rest, _, _ = strings.Cut(rest, "#")
-	rest, query, _ := strings.Cut(rest, "?")
-	rest = strings.Trim(rest, "/")
-	typ, path, ok := strings.Cut(rest, "/")
-	if !ok || typ == "" {
-		return pu, fmt.Errorf("purl %q has no type and name", s)
-	}
-	pu.Type = strings.ToLower(typ)
-	// The version follows the last '@' after the last '/' ("pkg:npm/@babel/core@7.0.0").
-	slash := strings.LastIndexByte(path, '/')
-	if at := strings.LastIndexByte(path, '@'); at > slash {
-		path, pu.Version = path[:at], path[at+1:]
-	}
-	if slash = strings.LastIndexByte(path, '/'); slash >= 0 {
-		pu.Namespace, pu.Name = path[:slash], path[slash+1:]
-	} else {
-		pu.Name = path
-	}
-	var err error
-	for _, f := range []*string{&pu.Namespace, &pu.Name, &pu.Version} {
-		if *f, err = url.PathUnescape(*f); err != nil {
-			return pu, fmt.Errorf("purl %q: %v", s, err)
-		}
-	}
-	if pu.Name == "" {
-		return pu, fmt.Errorf("purl %q has no name", s)
-	}
-	pu.Qualifiers = map[string]string{}
-	for kv := range strings.SplitSeq(query, "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			continue
-		}
-		if v, err = url.PathUnescape(v); err != nil {
-			return pu, fmt.Errorf("purl %q: qualifier %s: %v", s, k, err)
-		}
-		pu.Qualifiers[strings.ToLower(k)] = v
-	}
-	return pu, nil
 }
 
 // source is the source package name and version of an OS package: the SBOM's

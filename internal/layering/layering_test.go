@@ -26,8 +26,9 @@ var allowed = map[string][]string{
 	"sbom":       {"graph", "redact"},
 	"redact":     {},
 	"osv":        {},
-	"vex":        {},
-	"vuln":       {"osv", "sbom"},
+	"vex":        {"purl"},
+	"purl":       {},
+	"vuln":       {"osv", "purl", "sbom"},
 	"vulndb":     {"osv", "vuln"},
 	"report":     {"graph", "lineage", "sbom", "vuln", "vulndb"},
 }
