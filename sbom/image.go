@@ -81,7 +81,7 @@ func CatalogImage(ctx context.Context, img v1.Image, subject Subject, opts Optio
 	start := 0
 	if opts.Cache != nil {
 		for k := len(chains) - 1; k >= 0; k-- {
-			b, err := opts.Cache.Document(ctx, LayerCacheKind, cacheKey(chains[k], maxFile))
+			b, err := opts.Cache.Document(ctx, LayerCacheKind, ls.cacheKey(chains[k]))
 			if err != nil {
 				continue
 			}
@@ -113,7 +113,7 @@ func CatalogImage(ctx context.Context, img v1.Image, subject Subject, opts Optio
 		if opts.Cache != nil {
 			b, err := encodeState(state)
 			if err == nil {
-				err = opts.Cache.PutDocument(ctx, LayerCacheKind, cacheKey(chains[k], maxFile), b)
+				err = opts.Cache.PutDocument(ctx, LayerCacheKind, ls.cacheKey(chains[k]), b)
 			}
 			if err != nil {
 				log.Warn("sbom: cannot cache a layer result", "chain", chains[k], "err", err)

@@ -99,14 +99,10 @@ func chainIDs(diffIDs []string) []string {
 	return out
 }
 
-// cacheKey names the cached state after a chain for one catalog configuration.
-func cacheKey(chainID string, maxFile int64) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "v%s\x00%d", layerCacheVersion, maxFile)
-	for _, n := range ExtractorNames() {
-		io.WriteString(h, "\x00"+n)
-	}
-	return chainID + "/" + hex.EncodeToString(h.Sum(nil)[:8])
+// cacheKey names the cached state after a chain for the scanner's configuration
+// (cache format, file size limit, extractors).
+func (ls *layerScanner) cacheKey(chainID string) string {
+	return chainID + "/" + ls.config
 }
 
 func encodeState(s *layerState) ([]byte, error) {
@@ -144,6 +140,8 @@ type layerScanner struct {
 	maxBytes   int64
 	maxEntries int
 	log        *slog.Logger
+	// config identifies what the cached results depend on; see cacheKey.
+	config string
 }
 
 func newLayerScanner(maxFile int64, opts Options) (*layerScanner, error) {
@@ -158,11 +156,15 @@ func newLayerScanner(maxFile int64, opts Options) (*layerScanner, error) {
 	if ls.maxEntries <= 0 {
 		ls.maxEntries = DefaultMaxLayerEntries
 	}
+	h := sha256.New()
+	fmt.Fprintf(h, "v%s\x00%d", layerCacheVersion, maxFile)
 	for _, p := range plugins {
+		io.WriteString(h, "\x00"+p.Name())
 		if e, ok := p.(filesystem.Extractor); ok {
 			ls.extractors = append(ls.extractors, e)
 		}
 	}
+	ls.config = hex.EncodeToString(h.Sum(nil)[:8])
 	return ls, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,7 +114,7 @@ func runSBOM(ctx context.Context, g *globals, st store.Store, target string, f i
 		return nil, err
 	}
 	for _, b := range batches {
-		if err := ingestInto(ctx, &globals{quiet: true, stdout: io.Discard, stderr: io.Discard}, st, "table", b); err != nil {
+		if err := ingestInto(ctx, quietGlobals(), st, "table", b); err != nil {
 			return nil, err
 		}
 	}
@@ -262,7 +263,7 @@ const maxSourceFile = 256 << 20
 
 // looksLikePath reports whether target can only be meant as a file system path.
 func looksLikePath(target string) bool {
-	for _, p := range []string{"/", "./", "../", "~", "."} {
+	for _, p := range []string{"/", ".", "~"} { // "." covers "./" and "../"
 		if strings.HasPrefix(target, p) {
 			return true
 		}
@@ -323,7 +324,7 @@ func writeSBOM(g *globals, s *sbom.SBOM, outs []sbomOutput) error {
 // writeFileAtomic writes through a temporary file renamed into place, so a failed
 // write never leaves half a file.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(dirOf(path), ".tether-*")
+	f, err := os.CreateTemp(filepath.Dir(path), ".tether-*")
 	if err != nil {
 		return err
 	}
@@ -336,13 +337,6 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndex(path, "/"); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }
 
 func newIngestCmd(g *globals) *cobra.Command {

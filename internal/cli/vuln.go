@@ -274,6 +274,8 @@ func printFindings(g *globals, format string, s *sbom.SBOM, findings []vuln.Find
 	return report.VulnTable(g.stdout, s, findings)
 }
 
+// quietGlobals are globals that print nothing, for ingests whose summary the
+// command prints itself.
 func quietGlobals() *globals { return &globals{quiet: true, stdout: io.Discard, stderr: io.Discard} }
 
 // dbEnricher adapts the advisory database to vuln.Enricher.
