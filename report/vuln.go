@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -17,22 +18,14 @@ import (
 // package and version, severity and score, KEV and EPSS, the fixed versions, and
 // where the package was found (for images the layer's Dockerfile line when known).
 func VulnTable(w io.Writer, s *sbom.SBOM, findings []vuln.Finding) error {
-	pkgs := map[string]sbom.Package{}
-	for _, p := range s.Packages {
-		pkgs[p.ID] = p
-	}
+	pkgs := packagesByID(s)
 	fs := slices.Clone(findings)
 	slices.SortStableFunc(fs, func(a, b vuln.Finding) int {
-		if d := b.Severity.Level.Rank() - a.Severity.Level.Rank(); d != 0 {
-			return d
-		}
-		if a.Severity.Score != b.Severity.Score {
-			if a.Severity.Score > b.Severity.Score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.ID, b.ID)
+		return cmp.Or(
+			cmp.Compare(b.Severity.Level.Rank(), a.Severity.Level.Rank()),
+			cmp.Compare(b.Severity.Score, a.Severity.Score),
+			strings.Compare(a.ID, b.ID),
+		)
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPACKAGE\tVERSION\tSEVERITY\tKEV\tEPSS\tFIXED IN\tFOUND AT")

@@ -316,10 +316,7 @@ type VulnAttrs struct {
 // edges, with the ecosystem, version and fixed versions matched.
 func findingFacts(s *sbom.SBOM, findings []vuln.Finding, at time.Time) *graph.Batch {
 	b := graph.NewBatch("vuln", s.Subject.Name, at)
-	purls := map[string]string{}
-	for _, p := range s.Packages {
-		purls[p.ID] = p.PURL
-	}
+	purls := purlsByID(s)
 	for _, fd := range findings {
 		purl := purls[fd.PackageID]
 		if purl == "" {
@@ -384,10 +381,7 @@ func suppressByVEX(g *globals, s *sbom.SBOM, findings []vuln.Finding, statements
 	if len(statements) == 0 {
 		return findings
 	}
-	purls := map[string]string{}
-	for _, p := range s.Packages {
-		purls[p.ID] = p.PURL
-	}
+	purls := purlsByID(s)
 	kept := findings[:0]
 	for _, fd := range findings {
 		vf := vex.Finding{IDs: append([]string{fd.ID}, fd.Aliases...), PURL: purls[fd.PackageID], Image: s.Subject.ImageDigest}
@@ -402,4 +396,13 @@ func suppressByVEX(g *globals, s *sbom.SBOM, findings []vuln.Finding, statements
 		kept = append(kept, fd)
 	}
 	return kept
+}
+
+// purlsByID maps the package IDs of s to their purls.
+func purlsByID(s *sbom.SBOM) map[string]string {
+	m := make(map[string]string, len(s.Packages))
+	for _, p := range s.Packages {
+		m[p.ID] = p.PURL
+	}
+	return m
 }
