@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -60,14 +59,12 @@ func lockfileEdges(root string, pkgs []Package, log *slog.Logger) ([]depEdge, []
 	return edges, probs
 }
 
-var pep503 = regexp.MustCompile(`[-_.]+`)
-
 // depKey is how a lockfile entry and a cataloged package are matched: the lockfile
 // path, the purl type, the name (PEP 503-normalised for Python) and the version.
 func depKey(path, typ, name, version string) string {
 	name = strings.ToLower(name)
 	if typ == "pypi" {
-		name = pep503.ReplaceAllString(name, "-")
+		name = lockdeps.NormalizePyPI(name)
 	}
 	if typ == "golang" {
 		version = strings.TrimPrefix(version, "v")

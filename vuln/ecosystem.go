@@ -9,6 +9,7 @@ import (
 	"github.com/tether-sec/tether/osv"
 	"github.com/tether-sec/tether/purl"
 	"github.com/tether-sec/tether/sbom"
+	"github.com/tether-sec/tether/sbom/lockdeps"
 )
 
 // Target is what one SBOM package is matched as in OSV.
@@ -169,20 +170,18 @@ func apkSource(q map[string]string) func() (string, string) {
 }
 
 // NormalizeName is the form of a package name Match asks a Source for and
-// compares records by: PEP 503 for PyPI, lower case for NuGet (whose IDs ignore
-// case), the name unchanged elsewhere.
+// compares records by: PEP 503 for PyPI, lower case for NuGet and Packagist (whose
+// names ignore case), the name unchanged elsewhere. vulndb indexes records by it.
 func NormalizeName(ecosystem, name string) string {
 	base, _ := osv.Ecosystem(ecosystem)
 	switch base {
 	case "PyPI":
-		return strings.ToLower(pep503.ReplaceAllString(name, "-"))
-	case "NuGet":
+		return lockdeps.NormalizePyPI(name)
+	case "NuGet", "Packagist":
 		return strings.ToLower(name)
 	}
 	return name
 }
-
-var pep503 = regexp.MustCompile(`[-_.]+`)
 
 // Debian releases by code name (distro-info-data).
 var debianReleases = map[string]string{

@@ -94,3 +94,25 @@ func FuzzTargetOf(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeName(t *testing.T) {
+	for _, tc := range []struct{ eco, in, want string }{
+		{"PyPI", "Friendly-Bard", "friendly-bard"},
+		{"PyPI", "FRIENDLY-BARD", "friendly-bard"},
+		{"PyPI", "friendly.bard", "friendly-bard"},
+		{"PyPI", "friendly_bard", "friendly-bard"},
+		{"PyPI", "friendly--bard", "friendly-bard"},
+		{"PyPI", "FrIeNdLy-._.-bArD", "friendly-bard"},
+		{"NuGet", "Newtonsoft.Json", "newtonsoft.json"},
+		{"Packagist", "Symfony/HTTP-Kernel", "symfony/http-kernel"},
+		{"Go", "github.com/BurntSushi/toml", "github.com/BurntSushi/toml"},
+		{"npm", "JSONStream", "JSONStream"},
+		{"Maven", "org.Apache:x", "org.Apache:x"},
+		{"RubyGems", "Rails", "Rails"},
+		{"Debian:12", "Foo_Bar", "Foo_Bar"},
+	} {
+		if got := vuln.NormalizeName(tc.eco, tc.in); got != tc.want {
+			t.Errorf("vuln.NormalizeName(%q, %q) = %q, want %q", tc.eco, tc.in, got, tc.want)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/tether-sec/tether/osv"
+
+	"github.com/tether-sec/tether/vuln"
 )
 
 // The file's identity: PRAGMA application_id says it is a tether advisory
@@ -180,7 +182,7 @@ func (b *builder) addRecord(ctx context.Context, rec *record, w *warner) error {
 				w.warn("ecosystem unknown to OSV; its names are compared as written", "record", v.ID, "ecosystem", a.Package.Ecosystem)
 			}
 		}
-		k := key{eco, NormalizeName(base, a.Package.Name)}
+		k := key{eco, vuln.NormalizeName(base, a.Package.Name)}
 		if done[k] {
 			continue
 		}

@@ -15,6 +15,8 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/tether-sec/tether/osv"
+
+	"github.com/tether-sec/tether/vuln"
 )
 
 // Errors a caller can act on.
@@ -189,7 +191,7 @@ func (d *DB) Advisories(ctx context.Context, ecosystem, name string) ([]*osv.Vul
 	if strings.Contains(eco, ":") {
 		st, key = d.byEco, eco
 	}
-	return d.query(ctx, st, key, NormalizeName(base, name))
+	return d.query(ctx, st, key, vuln.NormalizeName(base, name))
 }
 
 // query runs a lookup that yields rids and returns their records in order.

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/tether-sec/tether/vulndb"
+
 )
 
 func TestImportStatus(t *testing.T) {
@@ -335,28 +336,6 @@ func TestDefaultDir(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if d, err := vulndb.DefaultDir(); err != nil || d != "/home/u/.cache/tether/db" {
 		t.Errorf("DefaultDir = %q, %v", d, err)
-	}
-}
-
-func TestNormalizeName(t *testing.T) {
-	for _, tc := range []struct{ eco, in, want string }{
-		{"PyPI", "Friendly-Bard", "friendly-bard"},
-		{"PyPI", "FRIENDLY-BARD", "friendly-bard"},
-		{"PyPI", "friendly.bard", "friendly-bard"},
-		{"PyPI", "friendly_bard", "friendly-bard"},
-		{"PyPI", "friendly--bard", "friendly-bard"},
-		{"PyPI", "FrIeNdLy-._.-bArD", "friendly-bard"},
-		{"NuGet", "Newtonsoft.Json", "newtonsoft.json"},
-		{"Packagist", "Symfony/HTTP-Kernel", "symfony/http-kernel"},
-		{"Go", "github.com/BurntSushi/toml", "github.com/BurntSushi/toml"},
-		{"npm", "JSONStream", "JSONStream"},
-		{"Maven", "org.Apache:x", "org.Apache:x"},
-		{"RubyGems", "Rails", "Rails"},
-		{"Debian:12", "Foo_Bar", "Foo_Bar"},
-	} {
-		if got := vulndb.NormalizeName(tc.eco, tc.in); got != tc.want {
-			t.Errorf("NormalizeName(%q, %q) = %q, want %q", tc.eco, tc.in, got, tc.want)
-		}
 	}
 }
 

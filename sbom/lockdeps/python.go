@@ -7,23 +7,31 @@ import (
 	"strings"
 )
 
-// normalizePyPI normalizes a Python project name per PEP 503: lowercase, runs of
-// "-", "_" and "." as one "-".
-func normalizePyPI(name string) string {
-	var sb strings.Builder
+// NormalizePyPI normalizes a Python project name per PEP 503:
+// re.sub(r"[-_.]+", "-", name).lower(). Project names are ASCII.
+func NormalizePyPI(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
 	sep := false
-	for _, c := range strings.ToLower(name) {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
 		if c == '-' || c == '_' || c == '.' {
 			sep = true
 			continue
 		}
-		if sep && sb.Len() > 0 {
-			sb.WriteByte('-')
+		if sep {
+			b.WriteByte('-')
+			sep = false
 		}
-		sep = false
-		sb.WriteRune(c)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
 	}
-	return sb.String()
+	if sep {
+		b.WriteByte('-')
+	}
+	return b.String()
 }
 
 // maxCandidates bounds the versions of one name a range is matched against.
@@ -49,7 +57,7 @@ func parsePoetry(b *builder, content []byte) error {
 	}
 	byName := map[string][]candidate{}
 	for _, p := range lock.Package {
-		n := normalizePyPI(p.Name)
+		n := NormalizePyPI(p.Name)
 		k := Key{PyPI, p.Name, p.Version}
 		if n == "" || len(byName[n]) == maxCandidates || slices.ContainsFunc(byName[n], func(c candidate) bool { return c.key == k }) {
 			continue
@@ -60,7 +68,7 @@ func parsePoetry(b *builder, content []byte) error {
 	for _, p := range lock.Package {
 		from := Key{PyPI, p.Name, p.Version}
 		for name, spec := range p.Dependencies {
-			cands := byName[normalizePyPI(name)]
+			cands := byName[NormalizePyPI(name)]
 			if len(cands) == 1 { // the lock pins one version: that is the one
 				if err := b.edge(from, cands[0].key, false); err != nil {
 					return err
@@ -140,12 +148,12 @@ func parseUv(b *builder, content []byte) error {
 	}
 	members := map[string]bool{}
 	for _, m := range lock.Manifest.Members {
-		members[normalizePyPI(m)] = true
+		members[NormalizePyPI(m)] = true
 	}
 	ix := index{}
 	for _, p := range lock.Package {
 		k := Key{PyPI, p.Name, p.Version}
-		n := normalizePyPI(p.Name)
+		n := NormalizePyPI(p.Name)
 		ix.add(n, k)
 		ix.add(n+" "+p.Version, k)
 		ix.add(n+" "+p.Version+" "+uvSource(p.Source), k)
@@ -155,7 +163,7 @@ func parseUv(b *builder, content []byte) error {
 		from := Key{PyPI, p.Name, p.Version}
 		// The project itself: the package at "." (editable or virtual) and the
 		// workspace members.
-		own := members[normalizePyPI(p.Name)] || p.Source["editable"] == "." || p.Source["virtual"] == "."
+		own := members[NormalizePyPI(p.Name)] || p.Source["editable"] == "." || p.Source["virtual"] == "."
 		groups := []struct {
 			deps []uvDep
 			dev  bool
@@ -174,7 +182,7 @@ func parseUv(b *builder, content []byte) error {
 		}
 		for _, g := range groups {
 			for _, d := range g.deps {
-				lookup := normalizePyPI(d.Name)
+				lookup := NormalizePyPI(d.Name)
 				switch {
 				case d.Version != "" && d.Source != nil:
 					lookup += " " + d.Version + " " + uvSource(d.Source)
