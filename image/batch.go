@@ -234,15 +234,7 @@ func (t *Target) imageAttrs(im *Image, p v1.Platform) ImageAttrs {
 
 func (t *Target) addLayers(b *graph.Batch, im *Image, imageID graph.ID, method string) {
 	m, cf := im.Manifest, im.Config
-	// The n-th history entry that is not an empty layer made the n-th layer, when the
-	// counts agree.
-	var made []int
-	for j, h := range cf.History {
-		if !h.EmptyLayer {
-			made = append(made, j)
-		}
-	}
-	mapped := len(made) == len(m.Layers)
+	made := LayerHistory(cf.History, len(m.Layers))
 	digestSource := ""
 	if t.DigestSource == DigestFromComputed || t.DigestSource == DigestFromEngine {
 		digestSource = DigestFromComputed
@@ -260,8 +252,7 @@ func (t *Target) addLayers(b *graph.Batch, im *Image, imageID graph.ID, method s
 			}),
 		})
 		var hist *int
-		if mapped {
-			j := made[i]
+		if j := made[i]; j >= 0 {
 			hist = &j
 		}
 		evidence[layerID] = append(evidence[layerID], graph.Evidence{
@@ -288,4 +279,30 @@ func formatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// LayerHistory maps each of n layers to the index of the config history entry that
+// made it: the n-th history entry that is not an empty layer made the n-th layer.
+// When the counts disagree the history does not describe the layers one to one and
+// every entry is -1.
+func LayerHistory(history []v1.History, n int) []int {
+	out := make([]int, n)
+	li := 0
+	for j, h := range history {
+		if h.EmptyLayer {
+			continue
+		}
+		if li == n {
+			li++ // more layers in the history than in the manifest
+			break
+		}
+		out[li] = j
+		li++
+	}
+	if li != n {
+		for i := range out {
+			out[i] = -1
+		}
+	}
+	return out
 }

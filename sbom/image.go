@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tether-sec/tether/image"
 	"github.com/tether-sec/tether/redact"
 	"slices"
 	"strings"
@@ -179,28 +180,11 @@ func describeLayers(img v1.Image) (*imageLayers, error) {
 		l.diffIDs = append(l.diffIDs, cf.RootFS.DiffIDs[i].String())
 	}
 	redact := redact.Env(cf.Config.Env)
-	nonEmpty := 0
 	for _, h := range cf.History {
 		l.createdBy = append(l.createdBy, redact.Replace(h.CreatedBy))
-		if !h.EmptyLayer {
-			nonEmpty++
-		}
 	}
 	l.baseIndex = baseImageEnd(cf.History)
-	l.historyIndex = make([]int, len(l.diffIDs))
-	if nonEmpty == len(l.diffIDs) {
-		li := 0
-		for hi, h := range cf.History {
-			if !h.EmptyLayer {
-				l.historyIndex[li] = hi
-				li++
-			}
-		}
-	} else {
-		for i := range l.historyIndex {
-			l.historyIndex[i] = -1
-		}
-	}
+	l.historyIndex = image.LayerHistory(cf.History, len(l.diffIDs))
 	return l, nil
 }
 

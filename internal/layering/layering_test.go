@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"runtime":    {"graph"},
 	"store":      {"graph"},
 	"lineage":    {"graph", "store", "dockerfile"},
-	"sbom":       {"graph", "redact"},
+	"sbom":       {"graph", "image", "redact"},
 	"redact":     {},
 	"osv":        {},
 	"vex":        {"purl"},
