@@ -12,7 +12,7 @@ func TestParse(t *testing.T) {
 	for in, want := range map[string]purl.PURL{
 		"pkg:npm/%40babel/core@7.0.0":                          {Type: "npm", Namespace: "@babel", Name: "core", Version: "7.0.0", Qualifiers: map[string]string{}},
 		"pkg:npm/@babel/core@7.0.0":                            {Type: "npm", Namespace: "@babel", Name: "core", Version: "7.0.0", Qualifiers: map[string]string{}},
-		"pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64&Distro=x": {Type: "deb", Namespace: "debian", Name: "bash", Version: "5.2.15-2+b8", Qualifiers: map[string]string{"arch": "amd64", "distro": "x"}},
+		"pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64&Distro=x":  {Type: "deb", Namespace: "debian", Name: "bash", Version: "5.2.15-2+b8", Qualifiers: map[string]string{"arch": "amd64", "distro": "x"}},
 		"pkg:Golang/github.com/Masterminds/goutils@v1.1.0#sub": {Type: "golang", Namespace: "github.com/Masterminds", Name: "goutils", Version: "v1.1.0", Qualifiers: map[string]string{}},
 		"pkg:oci/app@sha256%3Aabc":                             {Type: "oci", Name: "app", Version: "sha256:abc", Qualifiers: map[string]string{}},
 	} {

@@ -14,7 +14,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/tether-sec/tether/vulndb"
-
 )
 
 func TestImportStatus(t *testing.T) {
