@@ -24,7 +24,8 @@ import (
 // its ID and source, the other IDs as references, the OSV records as advisories,
 // CVSS v4.0/v3.x/v2 ratings (or the database's severity word), the affected
 // components by bom-ref and version, the fixed versions as a recommendation and
-// as "tether:fixed-version:<bom-ref>" properties, and KEV and EPSS as properties.
+// as "tether:fixed-version:<bom-ref>" properties, whether a Go binary holds the
+// affected code as "tether:vulnerable-code:<bom-ref>", and KEV and EPSS as properties.
 // No analysis is given: these are findings, not a VEX statement. The serial
 // number is derived from the SBOM and the findings. The same input gives the
 // same bytes.
@@ -65,6 +66,7 @@ const (
 	propKEVRansomware  = "tether:kev:known-ransomware"
 	propEPSSScore      = "tether:epss:score"
 	propEPSSPercentile = "tether:epss:percentile"
+	propCode           = "tether:vulnerable-code:" // + bom-ref: present or absent in a Go binary
 )
 
 func cdxVulnerability(g []vuln.Finding, pkgs map[string]sbom.Package) cdx.Vulnerability {
@@ -116,6 +118,9 @@ func cdxVulnerability(g []vuln.Finding, pkgs map[string]sbom.Package) cdx.Vulner
 		}
 		for _, fx := range x.Fixed {
 			props = append(props, cdx.Property{Name: propFixedVersion + p.ID, Value: fx})
+		}
+		if x.Code != "" {
+			props = append(props, cdx.Property{Name: propCode + p.ID, Value: string(x.Code)})
 		}
 	}
 	if len(affects) > 0 {

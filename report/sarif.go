@@ -171,6 +171,9 @@ type (
 		Fixed     []string `json:"fixedVersions,omitempty"`
 		KEV       bool     `json:"kev,omitempty"`
 		EPSS      *float64 `json:"epss,omitempty"`
+		// Code is "present" or "absent" where a Go binary was checked for
+		// the advisory's symbols.
+		Code string `json:"vulnerableCode,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -393,6 +396,12 @@ func sarifMessage(f vuln.Finding, p sbom.Package) string {
 	if f.KEV != nil {
 		b.WriteString(" Known to be exploited (CISA KEV).")
 	}
+	switch f.Code {
+	case vuln.CodePresent:
+		fmt.Fprintf(&b, " The binary contains the affected code: %s.", strings.Join(f.Present, ", "))
+	case vuln.CodeAbsent:
+		b.WriteString(" The binary contains none of the affected functions.")
+	}
 	return b.String()
 }
 
@@ -400,6 +409,7 @@ func sarifResultProps(f vuln.Finding, p sbom.Package) sarifResultProp {
 	r := sarifResultProp{
 		Package: cmp.Or(p.Name, f.Package), Version: cmp.Or(p.Version, f.Version),
 		PURL: cmp.Or(p.PURL, f.PURL), Ecosystem: f.Ecosystem, Fixed: f.Fixed, KEV: f.KEV != nil,
+		Code: string(f.Code),
 	}
 	if f.EPSS != nil {
 		e := f.EPSS.Score

@@ -16,7 +16,9 @@ import (
 
 // VulnTable writes one line per finding, most severe first: the advisory, the
 // package and version, severity and score, KEV and EPSS, the fixed versions, and
-// where the package was found (for images the layer's Dockerfile line when known).
+// whether a Go binary holds the affected code ("present", "absent", empty when
+// unknown), and where the package was found (for images the layer's Dockerfile
+// line when known).
 func VulnTable(w io.Writer, s *sbom.SBOM, findings []vuln.Finding) error {
 	pkgs := packagesByID(s)
 	fs := slices.Clone(findings)
@@ -28,7 +30,7 @@ func VulnTable(w io.Writer, s *sbom.SBOM, findings []vuln.Finding) error {
 		)
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPACKAGE\tVERSION\tSEVERITY\tKEV\tEPSS\tFIXED IN\tFOUND AT")
+	fmt.Fprintln(tw, "ID\tPACKAGE\tVERSION\tSEVERITY\tKEV\tEPSS\tFIXED IN\tVULN CODE\tFOUND AT")
 	for _, f := range fs {
 		p := pkgs[f.PackageID]
 		sev := string(f.Severity.Level)
@@ -53,7 +55,7 @@ func VulnTable(w io.Writer, s *sbom.SBOM, findings []vuln.Finding) error {
 		if name == "" {
 			name = f.Package
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, name, p.Version, sev, kev, epss, strings.Join(f.Fixed, ", "), foundAt(p))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, name, p.Version, sev, kev, epss, strings.Join(f.Fixed, ", "), f.Code, foundAt(p))
 	}
 	return tw.Flush()
 }

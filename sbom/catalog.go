@@ -108,6 +108,9 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 		s.Packages = append(s.Packages, convertPackage(p))
 	}
 	s.Problems = problems(res.PluginStatus, "")
+	for path, tab := range goSymbolTables(ctx, root, s.Packages, log) {
+		attachGoSymbols(s.Packages, path, tab)
+	}
 	addDebLicenses(root, s.Packages)
 	edges, probs := lockfileEdges(root, s.Packages, log)
 	s.Problems = append(s.Problems, probs...)

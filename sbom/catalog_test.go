@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tether-sec/tether/gosymbols"
 	"github.com/tether-sec/tether/sbom"
 )
 
@@ -239,6 +240,41 @@ func TestCatalogDirGoBinary(t *testing.T) {
 	}
 	if p.FoundBy != "go/binary" {
 		t.Errorf("FoundBy = %q", p.FoundBy)
+	}
+	// The binary's functions come with its modules, for advisories that name symbols.
+	checkGoSymbols(t, s, "bin/app")
+}
+
+// checkGoSymbols checks that the Go packages found in the binary at path share
+// its function table, and that the table is the binary's: the go-cmp and fmt
+// functions main calls are in it, a go-cmp function it never reaches is not.
+func checkGoSymbols(t *testing.T, s *sbom.SBOM, path string) {
+	t.Helper()
+	var tables []*gosymbols.Table
+	for _, p := range s.Packages {
+		if p.FoundBy == "go/binary" && p.Locations[0].Path == path {
+			if p.GoSymbols == nil {
+				t.Fatalf("%s has no function table", p.PURL)
+			}
+			tables = append(tables, p.GoSymbols)
+		} else if p.GoSymbols != nil {
+			t.Errorf("%s (%s) has a function table", p.PURL, p.FoundBy)
+		}
+	}
+	if len(tables) < 2 {
+		t.Fatalf("%d Go packages in %s, want the main module, go-cmp and stdlib", len(tables), path)
+	}
+	tab := tables[0]
+	for _, other := range tables[1:] {
+		if other != tab {
+			t.Error("the packages of one binary do not share its table")
+		}
+	}
+	if !tab.Has("github.com/google/go-cmp/cmp", "Diff") || !tab.Has("fmt", "Println") {
+		t.Errorf("table lacks cmp.Diff or fmt.Println: cmp has %d functions", len(tab.Packages["github.com/google/go-cmp/cmp"]))
+	}
+	if tab.Has("github.com/google/go-cmp/cmp/cmpopts", "EquateApprox") {
+		t.Error("table holds cmpopts.EquateApprox, which the program never imports")
 	}
 }
 

@@ -33,9 +33,13 @@ type entry struct {
 	body     string
 	typ      byte   // tar.TypeReg when 0
 	linkname string // symlinks and hard links
+	exec     bool   // mode 0755
 }
 
 func reg(name, body string) entry { return entry{name: name, body: body} }
+
+// executable is a regular file with mode 0755.
+func executable(name, body string) entry { return entry{name: name, body: body, exec: true} }
 
 func symlink(name, target string) entry {
 	return entry{name: name, typ: tar.TypeSymlink, linkname: target}
@@ -52,7 +56,7 @@ func tarLayer(t testing.TB, entries ...entry) v1.Layer {
 			h.Typeflag = tar.TypeReg
 			h.Size = int64(len(e.body))
 		}
-		if e.typ == tar.TypeDir {
+		if e.typ == tar.TypeDir || e.exec {
 			h.Mode = 0o755
 		}
 		if err := tw.WriteHeader(h); err != nil {

@@ -137,6 +137,9 @@ func CatalogImage(ctx context.Context, img v1.Image, subject Subject, opts Optio
 		}
 		s.Packages = append(s.Packages, p)
 	}
+	for path, tab := range state.GoSymbols {
+		attachGoSymbols(s.Packages, path, tab)
+	}
 	for _, sp := range state.Problems {
 		p := sp.Problem
 		if sp.Layer >= 0 && sp.Layer < len(layers.diffIDs) {

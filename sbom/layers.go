@@ -23,6 +23,8 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/simplefileapi"
 	"github.com/google/osv-scalibr/plugin"
+
+	"github.com/tether-sec/tether/gosymbols"
 )
 
 // LayerCache keeps per-layer catalog results between runs, so that an image that
@@ -39,7 +41,7 @@ type LayerCache interface {
 const LayerCacheKind = "sbom-layer"
 
 // layerCacheVersion changes when the cached form or the catalog's meaning changes.
-const layerCacheVersion = "2"
+const layerCacheVersion = "3"
 
 // Default limits of an image catalog, per layer.
 const (
@@ -73,6 +75,8 @@ type layerState struct {
 	Problems []stateProblem    `json:"problems,omitempty"`
 	// Deps are the dependency edges of the lockfiles present.
 	Deps []depEdge `json:"deps,omitempty"`
+	// GoSymbols are the function tables of the Go binaries present, by path.
+	GoSymbols map[string]*gosymbols.Table `json:"go_symbols,omitempty"`
 }
 
 type statePackage struct {
@@ -279,11 +283,26 @@ func (ls *layerScanner) scan(ctx context.Context, l v1.Layer, index int, diffID 
 			next.Deps = append(next.Deps, d)
 		}
 	}
+	for p, tab := range prev.GoSymbols {
+		if !ch.hides(p) {
+			if next.GoSymbols == nil {
+				next.GoSymbols = map[string]*gosymbols.Table{}
+			}
+			next.GoSymbols[p] = tab
+		}
+	}
 	var found []Package
 	for _, sp := range res.Inventory.Packages {
 		found = append(found, convertPackage(sp))
 	}
 	addDebLicenses(dir, found)
+	// The binaries are gone once the layer is scanned: read their functions now.
+	for p, tab := range goSymbolTables(ctx, dir, found, ls.log) {
+		if next.GoSymbols == nil {
+			next.GoSymbols = map[string]*gosymbols.Table{}
+		}
+		next.GoSymbols[p] = tab
+	}
 	for _, p := range found {
 		layer := index
 		// The same package at the same path as below (a package database rewritten

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +119,42 @@ func TestCatalogImageCache(t *testing.T) {
 	}
 	if aReads != 1 || baseReads != 1 || len(again.Packages) == 0 {
 		t.Errorf("corrupt cache: read base %d, app %d, %d packages; want a full scan", baseReads, aReads, len(again.Packages))
+	}
+}
+
+// TestCatalogImageGoSymbols checks that a Go binary's function table survives
+// the layer scan (whose files are gone afterwards) and the layer cache, and goes
+// with the binary when a later layer deletes it.
+func TestCatalogImageGoSymbols(t *testing.T) {
+	dir := t.TempDir()
+	buildGoBinary(t, dir)
+	bin := readFile(t, filepath.Join(dir, "bin", "app"))
+	binLayer := tarLayer(t, executable("usr/local/bin/app", bin))
+	img := buildImage(t, layerStep{Layer: binLayer, CreatedBy: "COPY app /usr/local/bin/app"})
+
+	ctx := context.Background()
+	cache := newMemCache()
+	opts := sbom.Options{Now: fixedNow, Cache: cache}
+	first, err := sbom.CatalogImage(ctx, img, sbom.Subject{Name: "app"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGoSymbols(t, first, "usr/local/bin/app")
+	cached, err := sbom.CatalogImage(ctx, img, sbom.Subject{Name: "app"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGoSymbols(t, cached, "usr/local/bin/app")
+
+	deleted := buildImage(t,
+		layerStep{Layer: binLayer, CreatedBy: "COPY app /usr/local/bin/app"},
+		layerStep{Layer: tarLayer(t, reg("usr/local/bin/.wh.app", "")), CreatedBy: "RUN rm /usr/local/bin/app"})
+	s, err := sbom.CatalogImage(ctx, deleted, sbom.Subject{Name: "deleted"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := purlsOfType(s, "golang"); len(got) != 0 {
+		t.Errorf("deleted binary still has packages %v", got)
 	}
 }
 

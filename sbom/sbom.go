@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tether-sec/tether/gosymbols"
 )
 
 // SBOM is a bill of materials for one subject.
@@ -77,6 +79,11 @@ type Package struct {
 	Locations []Location `json:"locations"`
 	// Dev is true for a development-only dependency, where the lockfile says so.
 	Dev bool `json:"dev,omitempty"`
+	// GoSymbols are the functions of the Go binary a module or toolchain
+	// package was found in (shared by the packages of one binary), for advisories
+	// that name vulnerable symbols. Nil for other packages and for SBOMs decoded
+	// from a file; it is not part of any SBOM format.
+	GoSymbols *gosymbols.Table `json:"-"`
 }
 
 // Location is where a package was found.

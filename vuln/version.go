@@ -184,7 +184,7 @@ type hit struct {
 	eco     string
 	aff     []*osv.Affected // the matching affected entries
 	fixed   []string
-	symbols []string
+	imports []goImport
 }
 
 // evaluate reports whether record r affects version of (eco, name), as the OSV
@@ -227,7 +227,7 @@ func (m *matcher) evaluate(r *osv.Vulnerability, eco, name, version string, p *s
 		if in {
 			affected = true
 			h.aff = append(h.aff, a)
-			h.symbols = append(h.symbols, goSymbols(eco, a.EcosystemSpecific)...)
+			h.imports = append(h.imports, goImports(eco, a.EcosystemSpecific)...)
 		}
 	}
 	return h, affected
@@ -377,25 +377,25 @@ func sortVersions(eco string, vs []string) []string {
 	return out
 }
 
-// goSymbols reads the Go vulnerability database's ecosystem_specific.imports.
-func goSymbols(eco string, raw json.RawMessage) []string {
+// goImport is one package of a Go advisory: the import path, the affected
+// functions in it (none: the whole package) and the platforms it is limited to.
+type goImport struct {
+	Path    string   `json:"path"`
+	Symbols []string `json:"symbols"`
+	GOOS    []string `json:"goos"`
+	GOARCH  []string `json:"goarch"`
+}
+
+// goImports reads the Go vulnerability database's ecosystem_specific.imports.
+func goImports(eco string, raw json.RawMessage) []goImport {
 	if eco != "Go" || len(raw) == 0 {
 		return nil
 	}
 	var es struct {
-		Imports []struct {
-			Path    string   `json:"path"`
-			Symbols []string `json:"symbols"`
-		} `json:"imports"`
+		Imports []goImport `json:"imports"`
 	}
 	if json.Unmarshal(raw, &es) != nil {
 		return nil
 	}
-	var out []string
-	for _, im := range es.Imports {
-		for _, s := range im.Symbols {
-			out = append(out, im.Path+"."+s)
-		}
-	}
-	return out
+	return es.Imports
 }

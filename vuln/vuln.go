@@ -85,7 +85,26 @@ type Finding struct {
 	// Symbols are the affected Go symbols ("net/http.Server.Serve") where the
 	// records list them.
 	Symbols []string
+	// Code says whether the Go binary the package was found in holds the code
+	// the advisory names (its symbols, or its packages where it names no
+	// symbols); empty when that cannot be told. Present lists what was found.
+	Code    CodePresence
+	Present []string
 }
+
+// CodePresence says whether a binary holds an advisory's vulnerable code.
+type CodePresence string
+
+// Code presence values. The zero value means unknown: the package was not found
+// in a Go binary whose function table tether read (a go.mod, an SBOM file), the
+// advisory names no packages or symbols, or the binary predates Go 1.16 and its
+// table lacks inlined functions, so an absence proves nothing.
+const (
+	CodePresent CodePresence = "present"
+	// CodeAbsent: none of the named functions is compiled into the binary or
+	// inlined into its code, or every named package is limited to other platforms.
+	CodeAbsent CodePresence = "absent"
+)
 
 // Errors.
 var (
@@ -224,7 +243,7 @@ func (m *matcher) findings(ctx context.Context, p *sbom.Package, t Target, hits 
 			last := &merged[n-1]
 			last.aff = slices.Concat(last.aff, h.aff)
 			last.fixed = slices.Concat(last.fixed, h.fixed)
-			last.symbols = slices.Concat(last.symbols, h.symbols)
+			last.imports = slices.Concat(last.imports, h.imports)
 			continue
 		}
 		merged = append(merged, h)
@@ -246,7 +265,7 @@ func (m *matcher) finding(p *sbom.Package, t Target, g []hit) Finding {
 	ids := map[string]bool{}
 	cves := map[string]bool{}
 	var fixed []string
-	var syms []string
+	var imports []goImport
 	for _, h := range g {
 		f.Advisories = append(f.Advisories, h.rec.ID)
 		ids[h.rec.ID] = true
@@ -263,7 +282,7 @@ func (m *matcher) finding(p *sbom.Package, t Target, g []hit) Finding {
 			}
 		}
 		fixed = append(fixed, h.fixed...)
-		syms = append(syms, h.symbols...)
+		imports = append(imports, h.imports...)
 	}
 	f.ID = preferredID(ids, f.Advisories)
 	for id := range ids {
@@ -280,8 +299,15 @@ func (m *matcher) finding(p *sbom.Package, t Target, g []hit) Finding {
 		f.CVEs = append(f.CVEs, c)
 	}
 	slices.Sort(f.CVEs)
+	var syms []string
+	for _, im := range imports {
+		for _, s := range im.Symbols {
+			syms = append(syms, im.Path+"."+s)
+		}
+	}
 	slices.Sort(syms)
 	f.Symbols = slices.Compact(syms)
+	f.Code, f.Present = codePresence(p.GoSymbols, imports)
 
 	// Ecosystem, summary and severity: the record whose ID is the finding's
 	// comes first, then the others by ID.

@@ -317,6 +317,22 @@ type VulnAttrs struct {
 func findingFacts(s *sbom.SBOM, findings []vuln.Finding, at time.Time) *graph.Batch {
 	b := graph.NewBatch("vuln", s.Subject.Name, at)
 	purls := purlsByID(s)
+	// One purl can sit in several Go binaries of a subject: its code is present
+	// when any binary holds it, absent when every one was checked and none does.
+	type pair struct{ purl, id string }
+	code := map[pair]vuln.CodePresence{}
+	for _, fd := range findings {
+		k := pair{purls[fd.PackageID], fd.ID}
+		prev, seen := code[k]
+		switch {
+		case !seen:
+			code[k] = fd.Code
+		case prev == vuln.CodePresent || fd.Code == vuln.CodePresent:
+			code[k] = vuln.CodePresent
+		case prev == "" || fd.Code == "":
+			code[k] = ""
+		}
+	}
 	for _, fd := range findings {
 		purl := purls[fd.PackageID]
 		if purl == "" {
@@ -343,10 +359,20 @@ func findingFacts(s *sbom.SBOM, findings []vuln.Finding, at time.Time) *graph.Ba
 		b.AddEdge(graph.Edge{
 			From: pid, Kind: graph.EdgeAffectedBy, To: vid, Method: "osv-match", Confidence: 1,
 			Evidence: []graph.Evidence{{Source: "osv", Detail: strings.Join(fd.Advisories, ", ") + " affects " + fd.Ecosystem + " " + fd.Package + " " + fd.Version}},
-			Attrs:    map[string]any{"ecosystem": fd.Ecosystem, "version": fd.Version, "fixed": anySlice(fd.Fixed)},
+			Attrs:    edgeAttrs(fd, code[pair{purl, fd.ID}]),
 		})
 	}
 	return b
+}
+
+// edgeAttrs are the attributes of an affected_by edge; "code" is "present" or
+// "absent" where the Go binaries were checked for the advisory's symbols.
+func edgeAttrs(fd vuln.Finding, code vuln.CodePresence) map[string]any {
+	a := map[string]any{"ecosystem": fd.Ecosystem, "version": fd.Version, "fixed": anySlice(fd.Fixed)}
+	if code != "" {
+		a["code"] = string(code)
+	}
+	return a
 }
 
 func anySlice(xs []string) []any {

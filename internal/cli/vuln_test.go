@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/internal/testenv"
 	"github.com/tether-sec/tether/store"
 )
 
@@ -194,5 +197,124 @@ func TestVuln(t *testing.T) {
 	code, out, stderr = run(t, "vuln", "sbom:"+sbomFile, "--db-dir", dbDir, "--db", db)
 	if code != 0 || !strings.Contains(out, "CVE-2021-23337") {
 		t.Errorf("vuln sbom:FILE: exit %d:\n%s%s", code, out, stderr)
+	}
+}
+
+// TestVulnGoBinaryCode builds two real Go binaries of one module tagged v1.0.0
+// (the go command stamps the tag as the main module's version), one that calls
+// the function an advisory names and one that does not, and checks that tether
+// vuln tells them apart in its table, JSON and graph. The advisory is written
+// for the test (testdata/TETHER-TEST-0001.json).
+func TestVulnGoBinaryCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Go binaries")
+	}
+	gobin := testenv.LookPath(t, "go", "install Go")
+	gitbin := testenv.LookPath(t, "git", "apt-get install git")
+	src := t.TempDir()
+	files := map[string]string{
+		"go.mod":            "module example.com/app\n\ngo 1.22\n",
+		"lib/lib.go":        "package lib\n\nimport \"strings\"\n\nfunc Parse(s string) []string { return strings.Fields(s) }\n\nfunc Count(s string) int { return len(s) }\n",
+		"cmd/parse/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"example.com/app/lib\"\n)\n\nfunc main() { fmt.Println(lib.Parse(os.Args[0])) }\n",
+		"cmd/count/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"example.com/app/lib\"\n)\n\nfunc main() { fmt.Println(lib.Count(os.Args[0])) }\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(gitbin, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = src
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, b)
+		}
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-qm", "app")
+	git("tag", "v1.0.0")
+	target := t.TempDir()
+	for _, name := range []string{"parse", "count"} {
+		cmd := exec.Command(gobin, "build", "-o", filepath.Join(target, "bin", name), "./cmd/"+name)
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=true")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", name, err, b)
+		}
+	}
+
+	adv := t.TempDir()
+	rec, err := os.ReadFile("testdata/TETHER-TEST-0001.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(adv, "Go"), 0o755)
+	if err := os.WriteFile(filepath.Join(adv, "Go", "TETHER-TEST-0001.json"), rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	dbDir, db := filepath.Join(tmp, "advisories"), filepath.Join(tmp, "tether.db")
+	if code, out, stderr := run(t, "db", "import", adv, "--db-dir", dbDir); code != 0 {
+		t.Fatalf("db import: %s%s", out, stderr)
+	}
+
+	code, out, stderr := run(t, "vuln", target, "--db-dir", dbDir, "--db", db, "-o", "json")
+	if code != 0 {
+		t.Fatalf("vuln: exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Findings []struct {
+			ID, PackageID, PURL string
+			Code                string
+			Present             []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("vuln -o json: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, f := range res.Findings {
+		if f.ID != "TETHER-TEST-0001" || f.PURL != "pkg:golang/example.com/app@v1.0.0" {
+			continue
+		}
+		got[f.PackageID] = f.Code + " " + strings.Join(f.Present, ",")
+	}
+	var codes []string
+	for _, c := range got {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	if want := []string{"absent ", "present example.com/app/lib.Parse"}; !slices.Equal(codes, want) {
+		t.Fatalf("code of the two binaries = %q, want %q (findings: %+v)", codes, want, res.Findings)
+	}
+
+	code, out, _ = run(t, "vuln", target, "--db-dir", dbDir, "--db", db)
+	if code != 0 || !strings.Contains(out, "VULN CODE") {
+		t.Fatalf("table: exit %d\n%s", code, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, "TETHER-TEST-0001") {
+			continue
+		}
+		if strings.Contains(line, "bin/parse") != strings.Contains(line, "present") || strings.Contains(line, "bin/count") != strings.Contains(line, "absent") {
+			t.Errorf("table line %q: bin/parse calls Parse, bin/count does not", line)
+		}
+	}
+
+	// The graph edge says present: one of the binaries holds the code.
+	s, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	edges, err := s.Edges(context.Background(), store.EdgeQuery{From: graph.PackageID("pkg:golang/example.com/app@v1.0.0"), Kind: graph.EdgeAffectedBy})
+	if err != nil || len(edges) != 1 || edges[0].Attrs["code"] != "present" {
+		t.Errorf("affected_by edges = %+v, %v; want one with code present", edges, err)
 	}
 }
