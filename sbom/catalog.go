@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	scalibr "github.com/google/osv-scalibr"
 	"github.com/google/osv-scalibr/extractor"
+	"github.com/google/osv-scalibr/extractor/filesystem"
 	apkmeta "github.com/google/osv-scalibr/extractor/filesystem/os/apk/metadata"
 	dpkgmeta "github.com/google/osv-scalibr/extractor/filesystem/os/dpkg/metadata"
 	rpmmeta "github.com/google/osv-scalibr/extractor/filesystem/os/rpm/metadata"
@@ -24,6 +24,7 @@ import (
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/plugin"
 	scalibrpurl "github.com/google/osv-scalibr/purl"
+	"github.com/google/osv-scalibr/stats"
 )
 
 // ToolName is the name written into Tool.Name when Options.Tool is empty.
@@ -88,14 +89,14 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%w: %s", ErrNotDirectory, root)
 	}
-	plugins, err := newExtractors(opts.MaxFileSize)
+	extractors, err := newExtractors(opts.MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
 	log := opts.logger()
-	log.Debug("sbom: cataloging directory", "root", root, "extractors", len(plugins))
+	log.Debug("sbom: cataloging directory", "root", root, "extractors", len(extractors))
 	// .git holds no packages and can be large.
-	res, err := scanTree(ctx, root, plugins, opts.MaxFileSize, []string{path.Join(root, ".git")}, log)
+	res, err := scanTree(ctx, root, extractors, opts.MaxFileSize, []string{path.Join(root, ".git")}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +105,10 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 		Tool:    opts.tool(),
 		Created: opts.now(),
 	}
-	for _, p := range res.Inventory.Packages {
+	for _, p := range res.packages {
 		s.Packages = append(s.Packages, convertPackage(p))
 	}
-	s.Problems = problems(res.PluginStatus, "")
+	s.Problems = problems(res.statuses, "")
 	for path, tab := range goSymbolTables(ctx, root, s.Packages, log) {
 		attachGoSymbols(s.Packages, path, tab)
 	}
@@ -121,25 +122,43 @@ func CatalogDir(ctx context.Context, root string, opts Options) (*SBOM, error) {
 	return s, nil
 }
 
-// scanTree runs the extractors over the directory tree at root.
-func scanTree(ctx context.Context, root string, plugins []plugin.Plugin, maxFile int64, skip []string, log *slog.Logger) (*scalibr.ScanResult, error) {
+// scanResult is what the extractors found under one root.
+type scanResult struct {
+	packages []*extractor.Package
+	statuses []*plugin.Status
+}
+
+// scanTree runs the extractors over the directory tree at root, through
+// osv-scalibr's file system walker (not its Scanner, whose package pulls in every
+// plugin osv-scalibr has and costs each tether process tens of milliseconds of
+// start-up).
+func scanTree(ctx context.Context, root string, extractors []filesystem.Extractor, maxFile int64, skip []string, log *slog.Logger) (*scanResult, error) {
 	routeScalibrLogs(log)
-	cfg := &scalibr.ScanConfig{
-		Plugins:         plugins,
-		Capabilities:    capabilities,
-		ScanRoots:       scalibrfs.RealFSScanRoots(root),
-		MaxFileSize:     int(maxFile),
-		ExplicitPlugins: true,
-		DirsToSkip:      skip,
+	for _, e := range extractors {
+		if err := plugin.ValidateRequirements(e, capabilities); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrScanFailed, root, err)
+		}
 	}
-	res := scalibr.New().Scan(ctx, cfg)
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
+		Stats:       stats.NoopCollector{},
+		Extractors:  extractors,
+		ScanRoots:   scalibrfs.RealFSScanRoots(root),
+		MaxFileSize: int(maxFile),
+		DirsToSkip:  skip,
+	})
+	// Extractors of archives inside archives leave their temporary copies here.
+	for _, efs := range inv.EmbeddedFSs {
+		for _, p := range efs.TempPaths {
+			_ = os.RemoveAll(p)
+		}
 	}
-	if res.Status != nil && res.Status.Status == plugin.ScanStatusFailed {
-		return nil, fmt.Errorf("%w: %s: %s", ErrScanFailed, root, res.Status.FailureReason)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
 	}
-	return res, nil
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrScanFailed, root, err)
+	}
+	return &scanResult{packages: inv.Packages, statuses: statuses}, nil
 }
 
 // convertPackage turns one scalibr package into a Package without an ID.

@@ -98,9 +98,9 @@ var capabilities = &plugin.Capabilities{
 }
 
 // newExtractors builds the extractor list with a file size limit (0: none).
-func newExtractors(maxFileSize int64) ([]plugin.Plugin, error) {
+func newExtractors(maxFileSize int64) ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{MaxFileSizeBytes: maxFileSize}
-	out := make([]plugin.Plugin, 0, len(extractorFactories))
+	out := make([]filesystem.Extractor, 0, len(extractorFactories))
 	for _, f := range extractorFactories {
 		e, err := f(cfg)
 		if err != nil {

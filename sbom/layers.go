@@ -22,7 +22,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/simplefileapi"
-	"github.com/google/osv-scalibr/plugin"
 
 	"github.com/tether-sec/tether/gosymbols"
 )
@@ -138,7 +137,6 @@ func decodeState(b []byte) (*layerState, error) {
 
 // layerScanner catalogs an image one layer at a time.
 type layerScanner struct {
-	plugins    []plugin.Plugin
 	extractors []filesystem.Extractor
 	maxFile    int64
 	maxBytes   int64
@@ -149,11 +147,11 @@ type layerScanner struct {
 }
 
 func newLayerScanner(maxFile int64, opts Options) (*layerScanner, error) {
-	plugins, err := newExtractors(maxFile)
+	extractors, err := newExtractors(maxFile)
 	if err != nil {
 		return nil, err
 	}
-	ls := &layerScanner{plugins: plugins, maxFile: maxFile, maxBytes: opts.MaxLayerBytes, maxEntries: opts.MaxLayerEntries, log: opts.logger()}
+	ls := &layerScanner{extractors: extractors, maxFile: maxFile, maxBytes: opts.MaxLayerBytes, maxEntries: opts.MaxLayerEntries, log: opts.logger()}
 	if ls.maxBytes <= 0 {
 		ls.maxBytes = DefaultMaxLayerBytes
 	}
@@ -162,11 +160,8 @@ func newLayerScanner(maxFile int64, opts Options) (*layerScanner, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "v%s\x00%d", layerCacheVersion, maxFile)
-	for _, p := range plugins {
-		io.WriteString(h, "\x00"+p.Name())
-		if e, ok := p.(filesystem.Extractor); ok {
-			ls.extractors = append(ls.extractors, e)
-		}
+	for _, e := range extractors {
+		io.WriteString(h, "\x00"+e.Name())
 	}
 	ls.config = hex.EncodeToString(h.Sum(nil)[:8])
 	return ls, nil
@@ -263,7 +258,7 @@ func (ls *layerScanner) scan(ctx context.Context, l v1.Layer, index int, diffID 
 		}
 	}
 
-	res, err := scanTree(ctx, dir, ls.plugins, ls.maxFile, nil, ls.log)
+	res, err := scanTree(ctx, dir, ls.extractors, ls.maxFile, nil, ls.log)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +287,7 @@ func (ls *layerScanner) scan(ctx context.Context, l v1.Layer, index int, diffID 
 		}
 	}
 	var found []Package
-	for _, sp := range res.Inventory.Packages {
+	for _, sp := range res.packages {
 		found = append(found, convertPackage(sp))
 	}
 	addDebLicenses(dir, found)
@@ -324,7 +319,7 @@ func (ls *layerScanner) scan(ctx context.Context, l v1.Layer, index int, diffID 
 			next.Problems = append(next.Problems, p)
 		}
 	}
-	for _, p := range append(ch.problems, problems(res.PluginStatus, diffID)...) {
+	for _, p := range append(ch.problems, problems(res.statuses, diffID)...) {
 		p.Layer = diffID
 		next.Problems = append(next.Problems, stateProblem{Problem: p, Layer: index})
 	}
