@@ -18,6 +18,11 @@ type Reader interface {
 	Node(ctx context.Context, id graph.ID) (graph.Node, error)
 	Nodes(ctx context.Context, q store.NodeQuery) ([]graph.Node, error)
 	Edges(ctx context.Context, q store.EdgeQuery) ([]graph.Edge, error)
+	// The image files and the blob index, for the content match.
+	Document(ctx context.Context, kind, key string) ([]byte, error)
+	BlobPaths(ctx context.Context, blobs []string) ([]store.BlobPath, error)
+	GitCommits(ctx context.Context, repo string) ([]graph.GitCommit, error)
+	GitChanges(ctx context.Context, repo string, paths []string) ([]graph.GitChange, error)
 }
 
 // Methods and confidences of the links lineage draws.
@@ -64,6 +69,9 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 			if err := linkLabel(ctx, r, b, img, claim); err != nil {
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)
 			}
+		}
+		if err := linkContent(ctx, r, b, img); err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}
 	}
 	// Dockerfiles: for every image with a commit link (from any method, including

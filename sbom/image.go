@@ -7,7 +7,6 @@ import (
 	"github.com/tether-sec/tether/image"
 	"github.com/tether-sec/tether/redact"
 	"slices"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -186,7 +185,7 @@ func describeLayers(img v1.Image) (*imageLayers, error) {
 	for _, h := range cf.History {
 		l.createdBy = append(l.createdBy, redact.Replace(h.CreatedBy))
 	}
-	l.baseIndex = baseImageEnd(cf.History)
+	l.baseIndex = image.BaseImageEnd(cf.History)
 	l.historyIndex = image.LayerHistory(cf.History, len(l.diffIDs))
 	return l, nil
 }
@@ -208,28 +207,3 @@ func (l *imageLayers) location(i int) Location {
 	return loc
 }
 
-// baseImageEnd returns the history index of the base image's last entry, or -1.
-// A Dockerfile build appends to the base's history, and a base image ends, almost
-// always, with its CMD or ENTRYPOINT (an entry without a layer). So: from the end,
-// pass the image's own trailing metadata entries and its layers; the first CMD or
-// ENTRYPOINT met before them is where the base ended.
-func baseImageEnd(history []v1.History) int {
-	seenLayer := false
-	for i := len(history) - 1; i >= 0; i-- {
-		h := history[i]
-		if !h.EmptyLayer {
-			seenLayer = true
-			continue
-		}
-		if !seenLayer {
-			continue
-		}
-		cmd := strings.TrimSpace(h.CreatedBy)
-		cmd = strings.TrimPrefix(cmd, "/bin/sh -c #(nop) ")
-		cmd = strings.TrimSpace(cmd)
-		if strings.HasPrefix(cmd, "CMD") || strings.HasPrefix(cmd, "ENTRYPOINT") {
-			return i
-		}
-	}
-	return -1
-}

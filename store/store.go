@@ -51,6 +51,17 @@ type Store interface {
 	// Document returns the value stored under (kind, key), or an error matching
 	// ErrNotFound.
 	Document(ctx context.Context, kind, key string) ([]byte, error)
+	// PutGitIndex adds commits of repo and the files they changed against their
+	// first parents to the blob index, in one transaction. Commits the index
+	// already holds are left as they are, with their changes; every change must
+	// name a commit of the call.
+	PutGitIndex(ctx context.Context, repo string, commits []graph.GitCommit, changes []graph.GitChange) error
+	// GitCommits returns every indexed commit of repo, oldest first.
+	GitCommits(ctx context.Context, repo string) ([]graph.GitCommit, error)
+	// BlobPaths returns the (repository, path) pairs that ever held one of blobs.
+	BlobPaths(ctx context.Context, blobs []string) ([]BlobPath, error)
+	// GitChanges returns the indexed changes of repo to the given paths.
+	GitChanges(ctx context.Context, repo string, paths []string) ([]graph.GitChange, error)
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 	// Close releases the database.

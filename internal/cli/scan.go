@@ -95,11 +95,24 @@ func newScanRepoCmd(g *globals) *cobra.Command {
 	out := addOutputFlag(c, "table", "json")
 	c.Flags().IntVar(&maxCommits, "max-commits", 0, "index at most this many commits (0: all)")
 	c.RunE = func(c *cobra.Command, args []string) error {
-		b, err := source.ScanRepo(c.Context(), args[0], source.Options{MaxCommits: maxCommits, Logger: g.logger()})
+		ctx := c.Context()
+		opts := source.Options{MaxCommits: maxCommits, Logger: g.logger()}
+		b, err := source.ScanRepo(ctx, args[0], opts)
 		if err != nil {
 			return err
 		}
-		return ingest(c.Context(), g, out, b)
+		st, err := g.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		// The blob index first: lineage, re-resolved after the ingest, reads it.
+		is, err := source.IndexBlobs(ctx, args[0], st, opts)
+		if err != nil {
+			return err
+		}
+		g.logger().Debug("blob index", "repo", is.Repo, "commits", is.Commits, "indexed", is.Indexed, "changes", is.Changes, "took", is.Took)
+		return ingestInto(ctx, g, st, out.value, b)
 	}
 	return c
 }
@@ -157,12 +170,24 @@ func newScanImageCmd(g *globals) *cobra.Command {
 	out := addOutputFlag(c, "table", "json")
 	f.add(c, "only this platform of a multi-platform image (os/arch[/variant])")
 	c.RunE = func(c *cobra.Command, args []string) error {
-		opts := f.options()
-		b, err := image.Scan(c.Context(), args[0], opts...)
+		ctx := c.Context()
+		t, err := image.Open(ctx, args[0], f.options()...)
 		if err != nil {
 			return err
 		}
-		return ingest(c.Context(), g, out, b)
+		defer t.Close()
+		st, err := g.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		// The files of each image's own layers, for lineage's content match.
+		for _, im := range t.Images {
+			if err := putImageFiles(ctx, g, st, im); err != nil {
+				return err
+			}
+		}
+		return ingestInto(ctx, g, st, out.value, t.Batch(time.Now()))
 	}
 	return c
 }
@@ -201,4 +226,24 @@ Live listing from a kubeconfig comes in a later release.`,
 		return ingest(c.Context(), g, out, b)
 	}
 	return c
+}
+
+// putImageFiles stores the git blob hashes of the files the image's own build
+// added (the layers after its base image) for lineage's content match.
+func putImageFiles(ctx context.Context, g *globals, st store.Store, im image.Image) error {
+	layers := 0
+	if im.Manifest != nil {
+		layers = len(im.Manifest.Layers)
+	}
+	from := image.AppLayerStart(im.Config, layers)
+	files, err := image.LayerFiles(ctx, im.Image, image.FilesOptions{FromLayer: from})
+	if err != nil {
+		return fmt.Errorf("reading the files of %s: %w", im.Reference, err)
+	}
+	doc, err := lineage.EncodeImageFiles(files)
+	if err != nil {
+		return err
+	}
+	g.logger().Debug("image files", "image", im.Digest, "from_layer", from, "layers", layers, "files", len(files))
+	return st.PutDocument(ctx, lineage.ImageFilesKind, im.Digest, doc)
 }

@@ -1,0 +1,197 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/store"
+)
+
+// gitRepo is a real git repository made with the git command, with commit
+// dates one hour apart so that the order of commits is fixed.
+type gitRepo struct {
+	t    *testing.T
+	dir  string
+	git  string
+	hour int
+}
+
+func newGitRepo(t *testing.T) *gitRepo {
+	t.Helper()
+	r := &gitRepo{t: t, dir: t.TempDir(), git: testenv.LookPath(t, "git", "apt-get install git")}
+	r.run("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *gitRepo) run(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command(r.git, append([]string{"-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = r.dir
+	date := fmt.Sprintf("2026-01-01T%02d:00:00Z", r.hour)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, b)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// commit writes files (content "" deletes) and commits them; it returns the SHA.
+func (r *gitRepo) commit(msg string, files map[string]string) string {
+	r.t.Helper()
+	for name, body := range files {
+		p := filepath.Join(r.dir, filepath.FromSlash(name))
+		if body == "" {
+			os.Remove(p)
+			continue
+		}
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.run("add", "-A")
+	r.run("commit", "-q", "-m", msg)
+	r.hour++
+	return r.run("rev-parse", "HEAD")
+}
+
+// appImage writes an OCI layout holding one image: a base layer that ends with a
+// CMD (as a base image's history does), then one layer per map of files, as a
+// Dockerfile's COPY instructions make them.
+func appImage(t *testing.T, labels map[string]string, app ...map[string]string) (string, string) {
+	t.Helper()
+	img, err := mutate.ConfigFile(mutate.MediaType(empty.Image, types.OCIManifestSchema1), &v1.ConfigFile{
+		Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Labels: labels},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.Append(img,
+		mutate.Addendum{Layer: layerOf(t, map[string]string{"etc/os-release": osRelease, "usr/bin/python3": "#!python\n", "LICENSE": "base image licence text\n"}), History: v1.History{CreatedBy: "/bin/sh -c #(nop) ADD file:0a1b in / "}},
+		mutate.Addendum{History: v1.History{CreatedBy: `/bin/sh -c #(nop)  CMD ["python3"]`, EmptyLayer: true}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range app {
+		img, err = mutate.Append(img, mutate.Addendum{Layer: layerOf(t, files), History: v1.History{CreatedBy: "COPY svc-a/ /app/ # buildkit"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	return dir, d.String()
+}
+
+// TestContentMatch builds a repository with two services and an image of one of
+// them at known commits, and checks that tether links each image to exactly the
+// commits whose trees hold its files, with no label, attestation or build record:
+// the whole equivalence range when later commits changed only the other service,
+// nothing when the image holds a file no commit has (built from a local change).
+func TestContentMatch(t *testing.T) {
+	ctx := context.Background()
+	r := newGitRepo(t)
+	mainV1 := "from util import greet\n\nprint(greet('world'))\n"
+	mainV2 := "from util import greet\nimport sys\n\nprint(greet(sys.argv[1]))\n"
+	utilV1 := "def greet(name):\n    return 'hello ' + name\n"
+	utilV2 := "def greet(name):\n    return f'hello, {name}!'\n"
+	reqs := "flask==3.0.3\nrequests==2.32.3\n"
+	c1 := r.commit("initial", map[string]string{
+		"svc-a/main.py": mainV1, "svc-a/util.py": utilV1, "svc-a/requirements.txt": reqs,
+		"svc-a/Dockerfile": "FROM python:3.12\nCOPY svc-a/ /app/\nCMD [\"python3\", \"/app/main.py\"]\n",
+		"svc-b/index.js":   "console.log('b')\n", "svc-b/package.json": `{"name": "b", "version": "1.0.0"}` + "\n",
+		"LICENSE": "Apache License 2.0 (the repository's)\n",
+	})
+	c2 := r.commit("a: take the name from argv", map[string]string{"svc-a/main.py": mainV2})
+	c3 := r.commit("b: log more", map[string]string{"svc-b/index.js": "console.log('b', 2)\n"})
+	c4 := r.commit("a: friendlier greeting", map[string]string{"svc-a/util.py": utilV2})
+	_ = c1
+
+	tmp := t.TempDir()
+	db := filepath.Join(tmp, "tether.db")
+	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
+	}
+
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  []string // the commits linked by content
+	}{
+		// main.py v2 and util.py v1: commits c2 and c3 hold them (c3 changed only svc-b).
+		{"range", map[string]string{"app/main.py": mainV2, "app/util.py": utilV1, "app/requirements.txt": reqs}, []string{c2, c3}},
+		// util.py v2: only c4.
+		{"head", map[string]string{"app/main.py": mainV2, "app/util.py": utilV2, "app/requirements.txt": reqs}, []string{c4}},
+		// A main.py no commit has, with c4's other files: built from a local change.
+		{"local change", map[string]string{"app/main.py": mainV2 + "# debug\n", "app/util.py": utilV2, "app/requirements.txt": reqs}, nil},
+		// One file in common proves nothing.
+		{"one file", map[string]string{"srv/requirements.txt": reqs, "srv/other.py": "x = 1\n"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, digest := appImage(t, nil, tc.files)
+			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
+				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+			}
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom, Method: "git-blob-match"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range edges {
+				n, err := st.Node(ctx, e.To)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, n.String("sha"))
+			}
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("linked commits %v, want %v (c1..c4 = %v)", short7(got), short7(want), short7([]string{c1, c2, c3, c4}))
+			}
+			for _, e := range edges {
+				if e.Confidence <= 0 || len(e.Evidence) == 0 || e.Attrs["range_size"] != float64(len(tc.want)) {
+					t.Errorf("edge %+v: want evidence and range_size %d", e, len(tc.want))
+				}
+			}
+		})
+	}
+}
+
+func short7(shas []string) []string {
+	out := make([]string, len(shas))
+	for i, s := range shas {
+		out[i] = s[:7]
+	}
+	return out
+}
