@@ -206,4 +206,3 @@ func (l *imageLayers) location(i int) Location {
 	}
 	return loc
 }
-
