@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancelled", testCancelled},
 		{"Chain", testChain},
 		{"Documents", testDocuments},
+		{"GitIndex", testGitIndex},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, fresh) })
 	}
@@ -783,5 +785,68 @@ func testDocuments(t *testing.T, open func(*testing.T) store.Store) {
 	}
 	if _, err := s.Document(ctx, "sbom", "cancelled"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a cancelled PutDocument left a document: %v", err)
+	}
+}
+
+func testGitIndex(t *testing.T, open func(*testing.T) store.Store) {
+	s := open(t)
+	ctx := context.Background()
+	const repo, other = "https://github.com/acme/app", "https://github.com/acme/lib"
+	commits := []graph.GitCommit{
+		{Hash: "c2", FirstParent: "c1", Committed: t0.Add(time.Hour)},
+		{Hash: "c1", Committed: t0},
+	}
+	changes := []graph.GitChange{
+		{Commit: "c1", Path: "main.go", Blob: "b1"},
+		{Commit: "c1", Path: "go.mod", Blob: "b2"},
+		{Commit: "c2", Path: "main.go", Blob: "b3"},
+		{Commit: "c2", Path: "go.mod", Blob: ""},
+	}
+	if err := s.PutGitIndex(ctx, repo, commits, changes); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutGitIndex(ctx, other, []graph.GitCommit{{Hash: "d1", Committed: t0}}, []graph.GitChange{{Commit: "d1", Path: "vendor/main.go", Blob: "b1"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Again, with one new commit: the known ones are left as they are.
+	if err := s.PutGitIndex(ctx, repo, append(commits, graph.GitCommit{Hash: "c3", FirstParent: "c2", Committed: t0.Add(2 * time.Hour)}),
+		append(changes, graph.GitChange{Commit: "c3", Path: "README", Blob: "b4"})); err != nil {
+		t.Fatalf("re-put: %v", err)
+	}
+	got, err := s.GitCommits(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []graph.GitCommit{
+		{Hash: "c1", Committed: at(0)},
+		{Hash: "c2", FirstParent: "c1", Committed: at(time.Hour)},
+		{Hash: "c3", FirstParent: "c2", Committed: at(2 * time.Hour)},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("GitCommits (-want +got):\n%s", d)
+	}
+	bps, err := s.BlobPaths(ctx, []string{"b1", "b4", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(bps, func(i, j int) bool { return bps[i].Repo+bps[i].Path < bps[j].Repo+bps[j].Path })
+	wantBP := []store.BlobPath{{Repo: repo, Path: "README", Blob: "b4"}, {Repo: repo, Path: "main.go", Blob: "b1"}, {Repo: other, Path: "vendor/main.go", Blob: "b1"}}
+	if d := cmp.Diff(wantBP, bps); d != "" {
+		t.Errorf("BlobPaths (-want +got):\n%s", d)
+	}
+	chs, err := s.GitChanges(ctx, repo, []string{"go.mod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(chs, func(i, j int) bool { return chs[i].Commit < chs[j].Commit })
+	if d := cmp.Diff([]graph.GitChange{{Commit: "c1", Path: "go.mod", Blob: "b2"}, {Commit: "c2", Path: "go.mod"}}, chs); d != "" {
+		t.Errorf("GitChanges (-want +got):\n%s", d)
+	}
+	// A change of a commit not in the call is refused, and nothing is written.
+	if err := s.PutGitIndex(ctx, repo, []graph.GitCommit{{Hash: "c4", FirstParent: "c3", Committed: t0}}, []graph.GitChange{{Commit: "c9", Path: "x", Blob: "b9"}}); err == nil {
+		t.Error("PutGitIndex accepted a change of a commit not in the call")
+	}
+	if got, _ := s.GitCommits(ctx, repo); len(got) != 3 {
+		t.Errorf("after a refused put: %d commits, want 3", len(got))
 	}
 }
