@@ -3,6 +3,8 @@ package source_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -12,14 +14,16 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
 	"github.com/tether-sec/tether/source"
+	"github.com/tether-sec/tether/store"
 )
 
 // generateRepo writes a repository of commits commits over files files (in
 // directories of 25, plus a Dockerfile in each directory and a CODEOWNERS file)
 // straight into the object store, each commit changing one file and every 50th
 // a Dockerfile, and packs it as a clone would be.
-func generateRepo(tb testing.TB, dir string, commits, files int) {
+func generateRepo(tb testing.TB, dir string, commits, files int) []plumbing.Hash {
 	tb.Helper()
 	repo, err := git.PlainInit(dir, false)
 	if err != nil {
@@ -77,6 +81,7 @@ func generateRepo(tb testing.TB, dir string, commits, files int) {
 	}
 	owners := blob("*  @acme/platform\n/d0*/  @acme/team-a dev@acme.example\n")
 	var parent plumbing.Hash
+	var hashes []plumbing.Hash
 	people := []string{"alice", "bob", "carol", "dave", "erin"}
 	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range commits {
@@ -100,6 +105,7 @@ func generateRepo(tb testing.TB, dir string, commits, files int) {
 			c.ParentHashes = []plumbing.Hash{parent}
 		}
 		parent = put(c)
+		hashes = append(hashes, parent)
 	}
 	if err := st.SetReference(plumbing.NewHashReference(plumbing.Master, parent)); err != nil {
 		tb.Fatal(err)
@@ -110,6 +116,7 @@ func generateRepo(tb testing.TB, dir string, commits, files int) {
 	if pr, ok := st.(storer.LooseObjectStorer); ok {
 		_ = pr.ForEachObjectHash(func(h plumbing.Hash) error { return pr.DeleteLooseObject(h) })
 	}
+	return hashes
 }
 
 func BenchmarkScanRepo(b *testing.B) {
@@ -127,4 +134,67 @@ func BenchmarkScanRepo(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(commits)*float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+// BenchmarkIndexBlobs builds the blob index of a 10,000-commit repository (1,000
+// files in 40 directories, one change per commit) into a fresh SQLite store,
+// first up to commit 9,900 and then the last 100 incrementally, and runs
+// `git log --raw --first-parent` over the same history as the peer: git listing
+// every commit's changed blobs, which is the work the index does. It reports
+// the seconds of each and the ratio tether/git.
+func BenchmarkIndexBlobs(b *testing.B) {
+	const commits, files, tail = 10_000, 1_000, 100
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		b.Skip("git not installed")
+	}
+	dir := b.TempDir()
+	hashes := generateRepo(b, dir, commits, files)
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setHead := func(h plumbing.Hash) {
+		if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.Master, h)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var full, incr, peer time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		st, err := store.Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("i%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		setHead(hashes[commits-tail-1])
+		start := time.Now()
+		s1, err := source.IndexBlobs(ctx, dir, st, source.Options{})
+		if err != nil || s1.Indexed != commits-tail {
+			b.Fatalf("full: %+v, %v", s1, err)
+		}
+		full += time.Since(start)
+		setHead(hashes[commits-1])
+		start = time.Now()
+		s2, err := source.IndexBlobs(ctx, dir, st, source.Options{})
+		if err != nil || s2.Indexed != tail {
+			b.Fatalf("incremental: %+v, %v", s2, err)
+		}
+		incr += time.Since(start)
+		st.Close()
+
+		start = time.Now()
+		cmd := exec.Command(gitBin, "log", "--raw", "--no-abbrev", "--no-renames", "--first-parent", "--format=%H", "master")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil || len(out) == 0 {
+			b.Fatalf("git log: %v", err)
+		}
+		peer += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(full.Seconds()/n, "index-9900-s")
+	b.ReportMetric(incr.Seconds()/n, "update-100-s")
+	b.ReportMetric(peer.Seconds()/n, "git-log-s")
+	b.ReportMetric(full.Seconds()/peer.Seconds(), "tether/git")
 }
