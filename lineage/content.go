@@ -383,19 +383,20 @@ func bestCommits(commits []graph.GitCommit, changes []graph.GitChange, expected 
 
 // linkContent draws built_from edges from img to the commits of its content
 // match: the equivalence range of the best repository, when that repository is
-// the only one whose commits hold as many of the image's files.
-func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) error {
+// the only one whose commits hold as many of the image's files. It returns the
+// match it linked, or nil.
+func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) (*ContentMatch, error) {
 	digest := img.String("digest")
 	if digest == "" {
-		return nil
+		return nil, nil
 	}
 	ms, err := MatchContent(ctx, r, digest)
 	if err != nil || len(ms) == 0 {
-		return err
+		return nil, err
 	}
 	top := decideContent(ms)
 	if top == nil {
-		return nil
+		return nil, nil
 	}
 	var maps []string
 	for _, mp := range top.Mappings {
@@ -418,7 +419,84 @@ func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) 
 			Attrs: map[string]any{"files": top.Files, "range_size": len(top.Best), "range_first": top.Best[0], "range_last": top.Best[len(top.Best)-1]},
 		})
 	}
-	return nil
+	return top, nil
+}
+
+// FindingLineageConflict is the type of the finding drawn when a label names a
+// commit that the image's own files contradict.
+const FindingLineageConflict = "lineage-conflict"
+
+// labelConflict says why the label links in labels are contradicted by the
+// content match, or "" when they are not (or cannot be checked: no content
+// link, or the label's commit is not in the blob index).
+func labelConflict(ctx context.Context, r Reader, labels *graph.Batch, content *ContentMatch) (string, error) {
+	if content == nil {
+		return "", nil
+	}
+	inRange := map[graph.ID]bool{}
+	for _, sha := range content.Best {
+		inRange[graph.CommitID(content.Repo, sha)] = true
+	}
+	var indexed map[string]bool
+	for _, e := range labels.Edges {
+		if e.Kind != graph.EdgeBuiltFrom || inRange[e.To] {
+			continue
+		}
+		// A commit ID is "commit:<normalized repository>@<sha>".
+		key := e.To.Key()
+		at := strings.LastIndexByte(key, '@')
+		if at < 0 {
+			continue
+		}
+		repo, sha := key[:at], key[at+1:]
+		if repo != graph.NormalizeRepoURL(content.Repo) {
+			return fmt.Sprintf("the label names repository %s, but the image's files are those of %s", repo, graph.NormalizeRepoURL(content.Repo)), nil
+		}
+		if indexed == nil {
+			cs, err := r.GitCommits(ctx, content.Repo)
+			if err != nil {
+				return "", err
+			}
+			indexed = map[string]bool{}
+			for _, c := range cs {
+				indexed[c.Hash] = true
+			}
+		}
+		if indexed[sha] {
+			return fmt.Sprintf("the label names commit %s, but the image's files differ from that commit's tree; they are those of %s", short(sha), rangeText(content.Best)), nil
+		}
+	}
+	return "", nil
+}
+
+func rangeText(best []string) string {
+	if len(best) == 1 {
+		return "commit " + short(best[0])
+	}
+	return fmt.Sprintf("%d commits with identical content (%s … %s)", len(best), short(best[0]), short(best[len(best)-1]))
+}
+
+// addConflict records a lineage-conflict finding on the image.
+func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, content *ContentMatch, why string) {
+	id := graph.FindingID(FindingLineageConflict, string(img.ID), claim.source, claim.revision)
+	b.AddNode(graph.Node{ID: id, Kind: graph.KindFinding, Name: "label contradicted by the image's content", Attrs: map[string]any{
+		"type": FindingLineageConflict, "detail": why,
+		"label_source": claim.source, "label_revision": claim.revision,
+		"content_repo": graph.NormalizeRepoURL(content.Repo), "content_commits": anyStrings(content.Best),
+	}})
+	b.AddEdge(graph.Edge{From: id, Kind: graph.EdgeFindingOn, To: img.ID, Method: MethodBlobMatch, Confidence: confBlobMatch,
+		Evidence: []graph.Evidence{
+			{Source: MethodLabel, Detail: claim.sourceKey + "=" + claim.source + ", " + claim.revisionKey + "=" + claim.revision},
+			{Source: "blob-index", Detail: why},
+		}})
+}
+
+func anyStrings(xs []string) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 // decideContent picks the match to link, or nil: the first match must hold all

@@ -64,14 +64,33 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 		if img.Stub {
 			continue
 		}
+		// The label's links wait until the content match has had its say: when
+		// the image's files contradict the commit a label names, the label is
+		// wrong, and its link is not drawn.
+		labels := graph.NewBatch("lineage", "images", now)
 		claim := labelClaimOf(img)
 		if claim.source != "" && claim.revision != "" {
-			if err := linkLabel(ctx, r, b, img, claim); err != nil {
+			if err := linkLabel(ctx, r, labels, img, claim); err != nil {
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)
 			}
 		}
-		if err := linkContent(ctx, r, b, img); err != nil {
+		content, err := linkContent(ctx, r, b, img)
+		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		conflict, err := labelConflict(ctx, r, labels, content)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		if conflict != "" {
+			addConflict(b, img, claim, content, conflict)
+			continue
+		}
+		for _, n := range labels.Nodes {
+			b.AddNode(n)
+		}
+		for _, e := range labels.Edges {
+			b.AddEdge(e)
 		}
 	}
 	// Dockerfiles: for every image with a commit link (from any method, including

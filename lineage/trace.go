@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -275,6 +276,11 @@ func traceImage(ctx context.Context, r Reader, img graph.Node, ch *Chain) error 
 	sort.SliceStable(built, func(i, j int) bool { return built[i].Confidence > built[j].Confidence })
 	if len(built) == 0 {
 		ch.Gaps = append(ch.Gaps, gapNoCommit(img))
+		why, err := contentGap(ctx, r, img)
+		if err != nil {
+			return err
+		}
+		ch.Gaps = append(ch.Gaps, why)
 	}
 	commits := map[graph.ID]bool{}
 	for _, be := range built {
@@ -299,8 +305,36 @@ func traceImage(ctx context.Context, r Reader, img graph.Node, ch *Chain) error 
 			ch.Steps = append(ch.Steps, step2(c, re, repo))
 		}
 	}
-	if len(commits) > 1 {
+	// A content match links every commit of its equivalence range: that is one
+	// answer, not a disagreement.
+	claims := map[graph.ID]bool{}
+	rangeSize := 0
+	for _, be := range built {
+		if be.Method == MethodBlobMatch {
+			rangeSize++
+			claims["range"] = true
+			continue
+		}
+		claims[be.To] = true
+	}
+	if rangeSize > 1 {
+		ch.Gaps = append(ch.Gaps, fmt.Sprintf("the image's files are identical in %d commits: any of them may be the one built (the commits between changed other files only)", rangeSize))
+	}
+	if len(claims) > 1 {
 		ch.Gaps = append(ch.Gaps, fmt.Sprintf("the evidence names %d different commits: check which label or build record is wrong", len(commits)))
+	}
+	conflicts, err := r.Edges(ctx, store.EdgeQuery{To: img.ID, Kind: graph.EdgeFindingOn})
+	if err != nil {
+		return err
+	}
+	for _, fe := range conflicts {
+		f, err := r.Node(ctx, fe.From)
+		if err != nil {
+			return err
+		}
+		if f.String("type") == FindingLineageConflict {
+			ch.Gaps = append(ch.Gaps, "the image's labels are wrong: "+f.String("detail"))
+		}
 	}
 	dfs, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBuiltWith})
 	if err != nil {
@@ -337,11 +371,32 @@ func gapNoCommit(img graph.Node) string {
 	c := labelClaimOf(img)
 	switch {
 	case c.source == "" || c.revision == "":
-		return "the image carries no source/revision labels; later methods (attestations, build records, content match) are needed to find its commit"
+		return "the image carries no source/revision labels"
 	case !hexSHA.MatchString(c.revision):
 		return fmt.Sprintf("label %s=%s names a branch or tag, not a commit", c.revisionKey, c.revision)
 	default:
 		return fmt.Sprintf("label %s=%s names a commit that is not in the scanned repository %s (or matches several): the label may be wrong, or run 'tether scan repo' on a clone that has it",
 			c.revisionKey, c.revision, graph.NormalizeRepoURL(c.source))
 	}
+}
+
+// contentGap says why the content match linked no commit.
+func contentGap(ctx context.Context, r Reader, img graph.Node) (string, error) {
+	digest := img.String("digest")
+	if _, err := r.Document(ctx, ImageFilesKind, digest); errors.Is(err, store.ErrNotFound) || digest == "" {
+		return "its files were not recorded for the content match: scan it again ('tether scan image')", nil
+	} else if err != nil {
+		return "", err
+	}
+	ms, err := MatchContent(ctx, r, digest)
+	if err != nil {
+		return "", err
+	}
+	if len(ms) == 0 {
+		return "content match: none of its files is in the history of a scanned repository (run 'tether scan repo' on the repository it was built from)", nil
+	}
+	top := ms[0]
+	decideContent(ms)
+	why := cmp.Or(ms[0].Reason, top.Reason, "no commit holds all its files")
+	return fmt.Sprintf("content match with %s: %s", graph.NormalizeRepoURL(top.Repo), why), nil
 }

@@ -195,3 +195,60 @@ func short7(shas []string) []string {
 	}
 	return out
 }
+
+// TestContentMatchLabels checks labels against content: a label that names the
+// commit the files prove is linked alongside; one that names another commit is a
+// lineage-conflict finding, its link is not drawn, and the trace says so.
+func TestContentMatchLabels(t *testing.T) {
+	ctx := context.Background()
+	r := newGitRepo(t)
+	files := map[string]string{"svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"}
+	c1 := r.commit("v1", files)
+	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	db := filepath.Join(t.TempDir(), "tether.db")
+	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
+	}
+	v2 := map[string]string{"srv/app.py": "print('v2')\n", "srv/lib.py": "X = 1\n"}
+	cases := []struct {
+		name, revision string
+		conflict       bool
+	}{
+		{"true label", c2, false},
+		{"lying label", c1, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, digest := appImage(t, map[string]string{"org.opencontainers.image.source": r.dir, "org.opencontainers.image.revision": tc.revision}, v2)
+			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
+				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+			}
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
+			st.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			methods := map[string][]string{}
+			for _, e := range edges {
+				methods[e.Method] = append(methods[e.Method], e.To.Key()[len(e.To.Key())-40:])
+			}
+			if got := methods["git-blob-match"]; len(got) != 1 || got[0] != c2 {
+				t.Errorf("content links %v, want %s", got, c2[:7])
+			}
+			if got := methods["oci-label"]; tc.conflict != (len(got) == 0) {
+				t.Errorf("label links %v (conflict %v)", got, tc.conflict)
+			}
+			code, out, stderr := run(t, "trace", digest, "--db", db)
+			if code != 0 {
+				t.Fatalf("trace: exit %d: %s", code, stderr)
+			}
+			if tc.conflict != strings.Contains(out, "labels are wrong") || tc.conflict && !strings.Contains(out, c1[:12]) {
+				t.Errorf("trace (conflict %v):\n%s", tc.conflict, out)
+			}
+		})
+	}
+}
