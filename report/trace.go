@@ -81,3 +81,53 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// ExplainTable writes every method's vote on an image and the decision.
+func ExplainTable(w io.Writer, ex *lineage.Explanation) error {
+	fmt.Fprintf(w, "%s %s\n\n", ex.Image.Kind, ex.Image.Name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "METHOD\tSAYS\tLINKED\tCONFIDENCE\tWHY / EVIDENCE")
+	for _, v := range ex.Votes {
+		says := v.Repo
+		switch n := len(v.Commits); {
+		case n == 1:
+			says = strings.TrimPrefix(says+" @ "+shortSHA(v.Commits[0]), " @ ")
+		case n > 1:
+			says = fmt.Sprintf("%s @ %d commits %s … %s", says, n, shortSHA(v.Commits[0]), shortSHA(v.Commits[n-1]))
+		}
+		if v.Dockerfile != "" {
+			says = v.Dockerfile
+		}
+		linked, conf := "no", ""
+		if v.Linked {
+			linked, conf = "yes", fmt.Sprintf("%.2f", v.Confidence)
+		}
+		lines := []string{}
+		if v.Reason != "" {
+			lines = append(lines, v.Reason)
+		}
+		for _, e := range v.Evidence {
+			lines = append(lines, e.Detail)
+		}
+		first := ""
+		if len(lines) > 0 {
+			first = lines[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Method, says, linked, conf, first)
+		for _, l := range lines[min(1, len(lines)):] {
+			fmt.Fprintf(tw, "\t\t\t\t%s\n", l)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ndecision: %s\n", ex.Decision)
+	return nil
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

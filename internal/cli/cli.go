@@ -146,7 +146,7 @@ or PostgreSQL with --db postgres://...`,
 		}
 	}
 	add("scan", newScanCmd(g), newSBOMCmd(g), newVulnCmd(g), newIngestCmd(g))
-	add("query", newTraceCmd(g))
+	add("query", newTraceCmd(g), newLineageCmd(g))
 	add("util", newDBCmd(g), newDemoCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("util")
 	root.SetCompletionCommandGroupID("util")

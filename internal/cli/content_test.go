@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -248,6 +249,39 @@ func TestContentMatchLabels(t *testing.T) {
 			}
 			if tc.conflict != strings.Contains(out, "labels are wrong") || tc.conflict && !strings.Contains(out, c1[:12]) {
 				t.Errorf("trace (conflict %v):\n%s", tc.conflict, out)
+			}
+
+			// lineage explain shows both votes and the decision.
+			code, out, stderr = run(t, "lineage", "explain", digest, "--db", db, "-o", "json")
+			if code != 0 {
+				t.Fatalf("lineage explain: exit %d: %s", code, stderr)
+			}
+			var ex struct {
+				Votes []struct {
+					Method  string
+					Commits []string
+					Linked  bool
+					Reason  string
+				}
+				Decision  string
+				Conflicts []string
+			}
+			if err := json.Unmarshal([]byte(out), &ex); err != nil {
+				t.Fatalf("explain -o json: %v\n%s", err, out)
+			}
+			votes := map[string]bool{}
+			for _, v := range ex.Votes {
+				votes[v.Method] = v.Linked
+			}
+			if !votes["git-blob-match"] || votes["oci-label"] == tc.conflict || tc.conflict != (len(ex.Conflicts) == 1) {
+				t.Errorf("explain: %+v", ex)
+			}
+			code, out, _ = run(t, "lineage", "explain", digest, "--db", db)
+			if code != 0 || !strings.Contains(out, "decision: linked to "+c2[:12]) || tc.conflict != strings.Contains(out, "the label was not followed") {
+				t.Errorf("explain table:\n%s", out)
+			}
+			if testing.Verbose() {
+				t.Logf("explain:\n%s", out)
 			}
 		})
 	}

@@ -100,3 +100,42 @@ func chainContents(ctx context.Context, st store.Store, t *lineage.Trace) ([]rep
 	}
 	return out, nil
 }
+
+func newLineageCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "lineage",
+		Short: "Explain how tether decided where an image came from",
+	}
+	explain := &cobra.Command{
+		Use:   "explain IMAGE",
+		Short: "Show every lineage method's vote on an image and why the resolver decided as it did",
+		Long: `Show what each method says about where IMAGE came from — its OCI labels, the
+content match of its files against the blob index of the scanned repositories, the
+Dockerfile history match — which links the resolver drew, and why it did not draw
+the others (a label the image's files contradict, files no commit holds together,
+an equivalence range too long, another repository that explains as much).
+
+IMAGE is a digest (sha256:…), a reference with a digest, or a reference a scan saw.`,
+		Example: `  tether lineage explain ghcr.io/acme/payments-api:1.4.2
+  tether lineage explain sha256:3b1f... -o json`,
+		Args: args("IMAGE"),
+	}
+	out := addOutputFlag(explain, "table", "json")
+	explain.RunE = func(c *cobra.Command, args []string) error {
+		st, err := g.openStore(c.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ex, err := lineage.Explain(c.Context(), st, args[0])
+		if err != nil {
+			return err
+		}
+		if out.value == "json" {
+			return report.JSON(g.stdout, ex)
+		}
+		return report.ExplainTable(g.stdout, ex)
+	}
+	c.AddCommand(explain)
+	return c
+}
