@@ -31,4 +31,23 @@ type FileBlob struct {
 	Size int64  `json:"size"`
 	// Layer is the index of the layer that wrote the file.
 	Layer int `json:"layer"`
+	// Build is what the file records of its own build, where it is a Go binary,
+	// a git.properties file (loose or in a jar) or an application's package.json.
+	// A file too large to hash has an empty Blob and only this.
+	Build *BuildInfo `json:"build,omitempty"`
+}
+
+// BuildInfo is a build's own record of its source, found in a file of an image.
+type BuildInfo struct {
+	// Kind is "go-buildinfo", "git.properties" or "package.json".
+	Kind string `json:"kind"`
+	// Module is the Go main module path or the npm package name.
+	Module string `json:"module,omitempty"`
+	// Repo is the repository URL where the file names one.
+	Repo     string `json:"repo,omitempty"`
+	Revision string `json:"revision"`
+	Time     string `json:"time,omitempty"`
+	// Modified is true when the build says its work tree had uncommitted changes
+	// (Go vcs.modified, git.dirty).
+	Modified bool `json:"modified,omitempty"`
 }

@@ -2,12 +2,15 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -30,6 +33,9 @@ type FilesOptions struct {
 	// an error matching ErrLayerTooLarge.
 	MaxLayerBytes   int64
 	MaxLayerEntries int
+	// scratch is the directory binaries and jars are spooled to (a temporary
+	// directory LayerFiles makes and removes).
+	scratch string
 }
 
 // ErrLayerTooLarge is matched by the error of a layer beyond a FilesOptions
@@ -56,6 +62,12 @@ func LayerFiles(ctx context.Context, img v1.Image, opts FilesOptions) ([]graph.F
 	if err != nil {
 		return nil, fmt.Errorf("image: layers: %w", err)
 	}
+	scratch, err := os.MkdirTemp("", "tether-files-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	opts.scratch = scratch
 	files := map[string]graph.FileBlob{}
 	for i := max(opts.FromLayer, 0); i < len(layers); i++ {
 		if err := readLayerFiles(ctx, layers[i], i, files, opts); err != nil {
@@ -120,22 +132,26 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 		// Any entry replaces what was at its path below.
 		delete(mine, p)
 		deleted = append(deleted, p)
-		if hdr.Typeflag != tar.TypeReg || hdr.Size > opts.MaxFileSize || hdr.Size < 0 {
+		if hdr.Typeflag != tar.TypeReg || hdr.Size < 0 {
 			continue
 		}
-		h.Reset()
-		h.Write([]byte("blob " + strconv.FormatInt(hdr.Size, 10) + "\x00"))
-		copied, err := io.CopyBuffer(h, tr, buf)
+		hash := hdr.Size <= opts.MaxFileSize
+		kind := buildKindOf(p, hdr.Mode, hdr.Size)
+		if !hash && kind == buildNone {
+			continue
+		}
+		fb, err := readFile(tr, hdr, p, hash, kind, h, buf, opts.scratch)
 		if err != nil {
 			if lim.over {
 				return fmt.Errorf("%w: more than %d bytes uncompressed", ErrLayerTooLarge, opts.MaxLayerBytes)
 			}
-			return fmt.Errorf("reading %s: %w", p, err)
+			return err
 		}
-		if copied != hdr.Size {
-			return fmt.Errorf("reading %s: %d bytes, header says %d", p, copied, hdr.Size)
+		if fb.Blob == "" && fb.Build == nil {
+			continue
 		}
-		mine[p] = graph.FileBlob{Path: p, Blob: hex.EncodeToString(h.Sum(nil)), Size: hdr.Size, Layer: index}
+		fb.Layer = index
+		mine[p] = fb
 	}
 	// Read to the end so that a registry layer's digest is verified.
 	if _, err := io.Copy(io.Discard, lim); err != nil {
@@ -248,4 +264,60 @@ func BaseImageEnd(history []v1.History) int {
 		}
 	}
 	return -1
+}
+
+// readFile reads one regular file's content once: its git blob hash when doHash
+// is set, and its build information when kind says it may hold some (Go
+// binaries and jars are spooled to a file in scratch, text files kept in memory).
+func readFile(r io.Reader, hdr *tar.Header, p string, doHash bool, kind buildReader, h hash.Hash, buf []byte, scratch string) (graph.FileBlob, error) {
+	fb := graph.FileBlob{Path: p, Size: hdr.Size}
+	var ws []io.Writer
+	if doHash {
+		h.Reset()
+		h.Write([]byte("blob " + strconv.FormatInt(hdr.Size, 10) + "\x00"))
+		ws = append(ws, h)
+	}
+	var text bytes.Buffer
+	var spool *os.File
+	src := r
+	switch kind {
+	case buildBinary, buildJar:
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(r, head)
+		head = head[:n]
+		src = io.MultiReader(bytes.NewReader(head), r)
+		if kind == buildJar || executableMagic(head) {
+			f, err := os.CreateTemp(scratch, "bin-")
+			if err != nil {
+				return fb, err
+			}
+			defer os.Remove(f.Name())
+			defer f.Close()
+			spool = f
+			ws = append(ws, f)
+		}
+	case buildGitProperties, buildPackageJSON:
+		ws = append(ws, &text)
+	}
+	copied, err := io.CopyBuffer(io.MultiWriter(ws...), src, buf)
+	if err != nil {
+		return fb, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if copied != hdr.Size {
+		return fb, fmt.Errorf("reading %s: %d bytes, header says %d", p, copied, hdr.Size)
+	}
+	if doHash {
+		fb.Blob = hex.EncodeToString(h.Sum(nil))
+	}
+	switch {
+	case spool != nil && kind == buildJar:
+		fb.Build = jarBuild(spool, copied)
+	case spool != nil:
+		fb.Build = goBuild(spool)
+	case kind == buildGitProperties:
+		fb.Build = gitProperties(&text)
+	case kind == buildPackageJSON:
+		fb.Build = packageJSON(text.Bytes())
+	}
+	return fb, nil
 }

@@ -108,8 +108,8 @@ func MatchContent(ctx context.Context, r Reader, digest string) ([]ContentMatch,
 	byBlob := map[string][]graph.FileBlob{}
 	var blobs []string
 	for _, f := range files {
-		if f.Size == 0 {
-			continue // the empty blob is in every repository
+		if f.Size == 0 || f.Blob == "" {
+			continue // the empty blob is in every repository; a file too large to hash
 		}
 		if _, ok := byBlob[f.Blob]; !ok {
 			blobs = append(blobs, f.Blob)

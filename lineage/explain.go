@@ -129,6 +129,28 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 		}
 	}
 
+	// Build records in the image's files.
+	if digest := img.String("digest"); digest != "" {
+		bvs, err := buildVotes(ctx, r, digest)
+		if err != nil {
+			return nil, err
+		}
+		for _, bv := range bvs {
+			v := Vote{Method: MethodBuildInfo, Repo: bv.Repo, Commits: []string{bv.Build.Revision}, Linked: bv.Linked, Reason: bv.Reason,
+				Evidence: []graph.Evidence{{Source: bv.Build.Kind, Detail: describeBuild(bv.File, bv.Build)}}}
+			if v.Repo == "" && bv.Build.Repo != "" {
+				v.Repo = graph.NormalizeRepoURL(bv.Build.Repo)
+			}
+			if bv.Linked {
+				v.Confidence = confBuildInfo
+				if bv.Build.Modified {
+					v.Confidence = confBuildInfoModified
+				}
+			}
+			ex.Votes = append(ex.Votes, v)
+		}
+	}
+
 	// Dockerfile.
 	dfs, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBuiltWith})
 	if err != nil {

@@ -74,6 +74,9 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)
 			}
 		}
+		if err := linkBuildInfo(ctx, r, b, img); err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
 		content, err := linkContent(ctx, r, b, img)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
