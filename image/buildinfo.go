@@ -27,9 +27,9 @@ const (
 type buildReader int
 
 const (
-	buildNone buildReader = iota
-	buildBinary           // an executable: a Go binary if it is ELF, Mach-O or PE
-	buildJar              // a jar or war: git.properties inside
+	buildNone   buildReader = iota
+	buildBinary             // an executable: a Go binary if it is ELF, Mach-O or PE
+	buildJar                // a jar or war: git.properties inside
 	buildGitProperties
 	buildPackageJSON
 )
