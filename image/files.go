@@ -90,6 +90,9 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 	defer rc.Close()
 	lim := &limitedReader{r: rc, left: opts.MaxLayerBytes}
 	tr := tar.NewReader(lim)
+	// Entry contents as the tar reader gives them: sparse entries can make far
+	// more bytes than the stream holds, so they count against the same budget.
+	content := &limitedReader{r: tr, left: opts.MaxLayerBytes}
 	// A layer's whiteouts apply to the layers below it, not to its own entries:
 	// collect them and this layer's files apart, then merge.
 	var deleted, opaque []string
@@ -140,9 +143,9 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 		if !hash && kind == buildNone {
 			continue
 		}
-		fb, err := readFile(tr, hdr, p, hash, kind, h, buf, opts.scratch)
+		fb, err := readFile(content, hdr, p, hash, kind, h, buf, opts.scratch)
 		if err != nil {
-			if lim.over {
+			if lim.over || content.over {
 				return fmt.Errorf("%w: more than %d bytes uncompressed", ErrLayerTooLarge, opts.MaxLayerBytes)
 			}
 			return err

@@ -83,3 +83,32 @@ func TestAlign(t *testing.T) {
 		t.Errorf("unrelated Dockerfile scored %v, want 0", s)
 	}
 }
+
+// FuzzParseHistory feeds the history normaliser arbitrary created_by strings:
+// it must not panic, and what it accepts it gives an instruction keyword and
+// whitespace-normalized arguments, which match themselves.
+func FuzzParseHistory(f *testing.F) {
+	for _, s := range []string{
+		"RUN /bin/sh -c apk add --no-cache ca-certificates # buildkit",
+		"/bin/sh -c #(nop)  CMD [\"nginx\" \"-g\" \"daemon off;\"]",
+		"|2 GOOS=linux GOARCH=amd64 /bin/sh -c go build -o /out/app .",
+		"RUN --mount=type=cache,target=/root/.cache/go-build go build ./... # buildkit",
+		"EXPOSE map[8080/tcp:{}]",
+		"COPY --from=build /out/app /app # buildkit",
+		"/bin/sh -c #(nop) ADD file:0a1b in / ",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, createdBy string) {
+		st, ok := parseHistory(createdBy)
+		if !ok {
+			return
+		}
+		if st.cmd == "" {
+			t.Fatalf("parseHistory(%q) accepted with no instruction", createdBy)
+		}
+		if !matches(st, st) {
+			t.Fatalf("parseHistory(%q) = %+v does not match itself", createdBy, st)
+		}
+	})
+}
