@@ -117,15 +117,16 @@ func commitExists(ctx context.Context, r Reader, repo, sha string) (bool, error)
 	return !n.Stub, nil
 }
 
-// linkBuildInfo draws the built_from edges of the image's verified build records.
-func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) error {
+// linkBuildInfo draws the built_from edges of the image's verified build
+// records and returns every record's vote.
+func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) ([]BuildVote, error) {
 	digest := img.String("digest")
 	if digest == "" {
-		return nil
+		return nil, nil
 	}
 	votes, err := buildVotes(ctx, r, digest)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, v := range votes {
 		if !v.Linked {
@@ -142,7 +143,7 @@ func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node
 			Method: MethodBuildInfo, Confidence: conf, Evidence: ev,
 			Attrs: map[string]any{"file": v.File, "kind": bi.Kind}})
 	}
-	return nil
+	return votes, nil
 }
 
 func describeBuild(file string, bi *graph.BuildInfo) string {

@@ -384,19 +384,19 @@ func bestCommits(commits []graph.GitCommit, changes []graph.GitChange, expected 
 // linkContent draws built_from edges from img to the commits of its content
 // match: the equivalence range of the best repository, when that repository is
 // the only one whose commits hold as many of the image's files. It returns the
-// match it linked, or nil.
-func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) (*ContentMatch, error) {
+// match it linked (or nil) and every repository's match.
+func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) (*ContentMatch, []ContentMatch, error) {
 	digest := img.String("digest")
 	if digest == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ms, err := MatchContent(ctx, r, digest)
 	if err != nil || len(ms) == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	top := decideContent(ms)
 	if top == nil {
-		return nil, nil
+		return nil, ms, nil
 	}
 	var maps []string
 	for _, mp := range top.Mappings {
@@ -419,27 +419,29 @@ func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) 
 			Attrs: map[string]any{"files": top.Files, "range_size": len(top.Best), "range_first": top.Best[0], "range_last": top.Best[len(top.Best)-1]},
 		})
 	}
-	return top, nil
+	return top, ms, nil
 }
 
 // FindingLineageConflict is the type of the finding drawn when a label names a
 // commit that the image's own files contradict.
 const FindingLineageConflict = "lineage-conflict"
 
-// labelConflict says why the label links in labels are contradicted by the
-// content match, or "" when they are not (or cannot be checked: no content
-// link, or the label's commit is not in the blob index).
-func labelConflict(ctx context.Context, r Reader, labels *graph.Batch, content *ContentMatch) (string, error) {
-	if content == nil {
-		return "", nil
-	}
-	inRange := map[graph.ID]bool{}
-	for _, sha := range content.Best {
-		inRange[graph.CommitID(content.Repo, sha)] = true
-	}
-	var indexed map[string]bool
+// conflict is a label contradicted by stronger evidence.
+type conflict struct {
+	why    string
+	method string // the method whose evidence contradicts the label
+}
+
+// labelConflict says why the label links in labels are contradicted, or nil:
+//   - the image's files are those of another repository (the linked content
+//     match);
+//   - the files differ from the tree of the label's commit, which the blob
+//     index holds, while some commits of that repository hold them all (even
+//     when the content match linked nothing because a fork holds them too);
+//   - a build record inside the image names another commit of that repository.
+func labelConflict(ctx context.Context, r Reader, labels *graph.Batch, linked *ContentMatch, all []ContentMatch, builds []BuildVote) (*conflict, error) {
 	for _, e := range labels.Edges {
-		if e.Kind != graph.EdgeBuiltFrom || inRange[e.To] {
+		if e.Kind != graph.EdgeBuiltFrom {
 			continue
 		}
 		// A commit ID is "commit:<normalized repository>@<sha>".
@@ -449,24 +451,28 @@ func labelConflict(ctx context.Context, r Reader, labels *graph.Batch, content *
 			continue
 		}
 		repo, sha := key[:at], key[at+1:]
-		if repo != graph.NormalizeRepoURL(content.Repo) {
-			return fmt.Sprintf("the label names repository %s, but the image's files are those of %s", repo, graph.NormalizeRepoURL(content.Repo)), nil
+		if linked != nil && repo != graph.NormalizeRepoURL(linked.Repo) {
+			return &conflict{fmt.Sprintf("the label names repository %s, but the image's files are those of %s", repo, graph.NormalizeRepoURL(linked.Repo)), MethodBlobMatch}, nil
 		}
-		if indexed == nil {
-			cs, err := r.GitCommits(ctx, content.Repo)
+		for _, m := range all {
+			if len(m.Best) == 0 || graph.NormalizeRepoURL(m.Repo) != repo || slices.Contains(m.Best, sha) {
+				continue
+			}
+			cs, err := r.GitCommits(ctx, m.Repo)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
-			indexed = map[string]bool{}
-			for _, c := range cs {
-				indexed[c.Hash] = true
+			if slices.ContainsFunc(cs, func(c graph.GitCommit) bool { return c.Hash == sha }) {
+				return &conflict{fmt.Sprintf("the label names commit %s, but the image's files differ from that commit's tree; they are those of %s", short(sha), rangeText(m.Best)), MethodBlobMatch}, nil
 			}
 		}
-		if indexed[sha] {
-			return fmt.Sprintf("the label names commit %s, but the image's files differ from that commit's tree; they are those of %s", short(sha), rangeText(content.Best)), nil
+		for _, bv := range builds {
+			if bv.Linked && bv.Repo == repo && !strings.EqualFold(bv.Build.Revision, sha) {
+				return &conflict{fmt.Sprintf("the label names commit %s, but %s", short(sha), describeBuild(bv.File, bv.Build)), MethodBuildInfo}, nil
+			}
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 func rangeText(best []string) string {
@@ -477,17 +483,16 @@ func rangeText(best []string) string {
 }
 
 // addConflict records a lineage-conflict finding on the image.
-func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, content *ContentMatch, why string) {
+func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, c *conflict) {
 	id := graph.FindingID(FindingLineageConflict, string(img.ID), claim.source, claim.revision)
 	b.AddNode(graph.Node{ID: id, Kind: graph.KindFinding, Name: "label contradicted by the image's content", Attrs: map[string]any{
-		"type": FindingLineageConflict, "detail": why,
+		"type": FindingLineageConflict, "detail": c.why, "method": c.method,
 		"label_source": claim.source, "label_revision": claim.revision,
-		"content_repo": graph.NormalizeRepoURL(content.Repo), "content_commits": anyStrings(content.Best),
 	}})
-	b.AddEdge(graph.Edge{From: id, Kind: graph.EdgeFindingOn, To: img.ID, Method: MethodBlobMatch, Confidence: confBlobMatch,
+	b.AddEdge(graph.Edge{From: id, Kind: graph.EdgeFindingOn, To: img.ID, Method: c.method, Confidence: confBlobMatch,
 		Evidence: []graph.Evidence{
 			{Source: MethodLabel, Detail: claim.sourceKey + "=" + claim.source + ", " + claim.revisionKey + "=" + claim.revision},
-			{Source: "blob-index", Detail: why},
+			{Source: c.method, Detail: c.why},
 		}})
 }
 

@@ -74,19 +74,20 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)
 			}
 		}
-		if err := linkBuildInfo(ctx, r, b, img); err != nil {
-			return nil, fmt.Errorf("image %s: %w", img.ID, err)
-		}
-		content, err := linkContent(ctx, r, b, img)
+		builds, err := linkBuildInfo(ctx, r, b, img)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}
-		conflict, err := labelConflict(ctx, r, labels, content)
+		linked, all, err := linkContent(ctx, r, b, img)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}
-		if conflict != "" {
-			addConflict(b, img, claim, content, conflict)
+		c, err := labelConflict(ctx, r, labels, linked, all, builds)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		if c != nil {
+			addConflict(b, img, claim, c)
 			continue
 		}
 		for _, n := range labels.Nodes {
