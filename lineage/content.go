@@ -496,13 +496,6 @@ func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, c *conflict) 
 		}})
 }
 
-func anyStrings(xs []string) []any {
-	out := make([]any, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}
 
 // decideContent picks the match to link, or nil: the first match must hold all
 // its files in some commit, within maxRangeLinks commits, and no other
