@@ -496,7 +496,6 @@ func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, c *conflict) 
 		}})
 }
 
-
 // decideContent picks the match to link, or nil: the first match must hold all
 // its files in some commit, within maxRangeLinks commits, and no other
 // repository may explain as many files as completely.
