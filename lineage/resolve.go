@@ -61,6 +61,11 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// A build record names its image by digest: it links even an image
+		// that no scan has read yet.
+		if err := linkBuildRecords(ctx, r, b, img); err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
 		if img.Stub {
 			continue
 		}

@@ -267,6 +267,18 @@ func traceImage(ctx context.Context, r Reader, img graph.Node, ch *Chain) error 
 			ref = img.ID.Key()
 		}
 		ch.Gaps = append(ch.Gaps, fmt.Sprintf("image %s has not been scanned: run 'tether scan image %s'", img.ID.Key(), ref))
+		// A build record links even an image no scan has read.
+		built, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBuiltFrom})
+		if err != nil {
+			return err
+		}
+		for _, be := range built {
+			c, err := r.Node(ctx, be.To)
+			if err != nil {
+				return err
+			}
+			ch.Steps = append(ch.Steps, step2(img, be, c))
+		}
 		return nil
 	}
 	built, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBuiltFrom})

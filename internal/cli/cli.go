@@ -145,7 +145,7 @@ or PostgreSQL with --db postgres://...`,
 			root.AddCommand(c)
 		}
 	}
-	add("scan", newScanCmd(g), newSBOMCmd(g), newVulnCmd(g), newIngestCmd(g))
+	add("scan", newScanCmd(g), newSBOMCmd(g), newVulnCmd(g), newIngestCmd(g), newBuildCmd(g))
 	add("query", newTraceCmd(g), newLineageCmd(g))
 	add("util", newDBCmd(g), newDemoCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("util")

@@ -524,3 +524,57 @@ func TestContentMatchFork(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildRecord records a CI build before anything else is scanned: the image
+// is linked to a stub commit, unverified; once the repository is scanned the
+// link is verified; bad records are refused with a message that says what to give.
+func TestBuildRecord(t *testing.T) {
+	ctx := context.Background()
+	r := newGitRepo(t)
+	c1 := r.commit("v1", map[string]string{"svc/app.py": "print('v1')\n"})
+	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	_, digest := appImage(t, nil, map[string]string{"app/x.txt": "x\n"})
+	db := filepath.Join(t.TempDir(), "tether.db")
+	record := []string{"build", "record", "--image", "ghcr.io/acme/api@" + digest, "--source-repo", "https://github.com/acme/api",
+		"--source-branch", "main", "--source-commit", c1, "--ci-system", "github-actions", "--ci-build-id", "4242",
+		"--ci-url", "https://github.com/acme/api/actions/runs/4242", "--db", db}
+	if code, out, stderr := run(t, record...); code != 0 {
+		t.Fatalf("build record: exit %d\n%s%s", code, out, stderr)
+	}
+	conf := func() float64 {
+		t.Helper()
+		st, err := store.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom, Method: "build-record"})
+		if err != nil || len(edges) != 1 || !strings.HasSuffix(string(edges[0].To), "@"+c1) {
+			t.Fatalf("build-record links %+v, %v", edges, err)
+		}
+		return edges[0].Confidence
+	}
+	if got := conf(); got != 0.8 {
+		t.Errorf("before the repository is scanned: confidence %v, want 0.8 (unverified)", got)
+	}
+	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
+	}
+	if got := conf(); got != 0.95 {
+		t.Errorf("after the scan: confidence %v, want 0.95", got)
+	}
+	// Recording again changes nothing.
+	if code, out, _ := run(t, append(record, "-o", "json")...); code != 0 || !strings.Contains(out, `"lineage"`) {
+		t.Errorf("second record: exit %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{
+		{"--image", "ghcr.io/acme/api:latest", "--source-repo", "x", "--source-commit", c1, "--ci-build-id", "1"},
+		{"--image", "ghcr.io/acme/api@" + digest, "--source-repo", "x", "--source-commit", "main", "--ci-build-id", "1"},
+		{"--image", "ghcr.io/acme/api@" + digest, "--source-repo", "x", "--source-commit", c1},
+	} {
+		code, _, stderr := run(t, append(append([]string{"build", "record"}, bad...), "--db", db)...)
+		if code != 2 || !strings.Contains(stderr, "bad build record") {
+			t.Errorf("build record %v: exit %d: %s", bad, code, stderr)
+		}
+	}
+}

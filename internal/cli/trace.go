@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -137,5 +138,56 @@ IMAGE is a digest (sha256:…), a reference with a digest, or a reference a scan
 		return report.ExplainTable(g.stdout, ex)
 	}
 	c.AddCommand(explain)
+	return c
+}
+
+func newBuildCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Record what a CI build produced (optional: lineage works without it)",
+	}
+	var rec lineage.BuildRecord
+	record := &cobra.Command{
+		Use:   "record --image REF@DIGEST --source-repo URL --source-commit SHA --ci-build-id ID",
+		Short: "Record that a CI build produced an image from a commit",
+		Long: `Record that a CI build produced an image from a commit, for teams that want a
+deterministic link. Nothing in tether requires it: labels, attestations, build
+information inside the image and the content match work without it.
+
+The image is linked to the commit (method build-record, confidence 0.95 once the
+repository is scanned and holds the commit, 0.8 until then).`,
+		Example: `  # in a GitHub Actions step after the push
+  tether build record --image ghcr.io/acme/api@${DIGEST} \
+    --source-repo https://github.com/${GITHUB_REPOSITORY} --source-branch ${GITHUB_REF_NAME} \
+    --source-commit ${GITHUB_SHA} --ci-system github-actions --ci-build-id ${GITHUB_RUN_ID} \
+    --ci-url ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`,
+		Args: cobra.NoArgs,
+	}
+	var imageRef string
+	f := record.Flags()
+	f.StringVar(&imageRef, "image", "", "the pushed image with its digest: REF@sha256:… (required)")
+	f.StringVar(&rec.SourceRepo, "source-repo", "", "the source repository URL (required)")
+	f.StringVar(&rec.SourceBranch, "source-branch", "", "the branch built")
+	f.StringVar(&rec.SourceCommit, "source-commit", "", "the full commit SHA built (required)")
+	f.StringVar(&rec.CISystem, "ci-system", "ci", "the CI system: github-actions, gitlab-ci, jenkins, …")
+	f.StringVar(&rec.CIBuildID, "ci-build-id", "", "the CI run or pipeline ID (required)")
+	f.StringVar(&rec.CIURL, "ci-url", "", "a link to the CI run")
+	out := addOutputFlag(record, "table", "json")
+	record.RunE = func(c *cobra.Command, _ []string) error {
+		ref, digest, ok := strings.Cut(imageRef, "@")
+		if !ok {
+			ref, digest = "", imageRef
+		}
+		rec.Image, rec.ImageRef = digest, imageRef
+		if ref == "" {
+			rec.ImageRef = ""
+		}
+		b, err := lineage.RecordBuild(rec, time.Now())
+		if err != nil {
+			return err
+		}
+		return ingest(c.Context(), g, out, b)
+	}
+	c.AddCommand(record)
 	return c
 }
