@@ -75,6 +75,8 @@ type ImageAttrs struct {
 	LayerCount int      `json:"layer_count"`
 	// Size is the sum of the layer sizes the manifest lists (compressed bytes).
 	Size int64 `json:"size"`
+	// Provenance are the SLSA provenance attestations found for the image.
+	Provenance []Provenance `json:"provenance,omitempty"`
 }
 
 // HistoryEntry is one entry of an image's history. "NAME=VALUE" assignments of the
@@ -198,6 +200,7 @@ func (t *Target) imageAttrs(im *Image, p v1.Platform) ImageAttrs {
 		Created:      formatTime(cf.Created.Time),
 		Author:       cf.Author,
 		Labels:       cf.Config.Labels,
+		Provenance:   im.Provenance,
 		User:         cf.Config.User,
 		Entrypoint:   cf.Config.Entrypoint,
 		Cmd:          cf.Config.Cmd,

@@ -111,6 +111,8 @@ type Image struct {
 	Config   *v1.ConfigFile
 	// Image reads layers lazily, with the context given to Open.
 	Image v1.Image
+	// Provenance are the SLSA provenance attestations found for the image.
+	Provenance []Provenance
 }
 
 // Platform returns the image's platform: its config's, or else its index entry's.
@@ -224,6 +226,7 @@ func (rd *reader) finish(ctx context.Context, t *Target, idx v1.ImageIndex, img 
 			return err
 		}
 	}
+	indexAttestations(t)
 	if platform == nil {
 		return nil
 	}

@@ -63,5 +63,7 @@ func openRegistry(ctx context.Context, r Ref, o *options) (*Target, error) {
 	if err := rd.finish(ctx, t, idx, img, o.platform); err != nil {
 		return nil, err
 	}
+	registryAttestations(ctx, t, n.Context(),
+		remote.WithTransport(o.transport), remote.WithAuthFromKeychain(o.keychain), remote.WithUserAgent(userAgent))
 	return t, nil
 }

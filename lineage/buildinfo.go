@@ -28,6 +28,8 @@ type BuildVote struct {
 	Repo   string           `json:"repo,omitempty"`
 	Linked bool             `json:"linked"`
 	Reason string           `json:"reason,omitempty"`
+	// Detail says what the record says, for evidence and conflicts.
+	Detail string `json:"detail,omitempty"`
 }
 
 // buildVotes reads the build records of the image's files and checks each
@@ -53,7 +55,7 @@ func buildVotes(ctx context.Context, r Reader, digest string) ([]BuildVote, erro
 		if f.Build == nil {
 			continue
 		}
-		v := BuildVote{File: f.Path, Build: f.Build}
+		v := BuildVote{File: f.Path, Build: f.Build, Detail: describeBuild(f.Path, f.Build)}
 		rev := strings.ToLower(f.Build.Revision)
 		if !hexSHA.MatchString(rev) || (len(rev) != 40 && len(rev) != 64) {
 			v.Reason = "the revision is not a full commit SHA"

@@ -468,7 +468,11 @@ func labelConflict(ctx context.Context, r Reader, labels *graph.Batch, linked *C
 		}
 		for _, bv := range builds {
 			if bv.Linked && bv.Repo == repo && !strings.EqualFold(bv.Build.Revision, sha) {
-				return &conflict{fmt.Sprintf("the label names commit %s, but %s", short(sha), describeBuild(bv.File, bv.Build)), MethodBuildInfo}, nil
+				method := MethodBuildInfo
+				if bv.Build.Kind == MethodProvenance {
+					method = MethodProvenance
+				}
+				return &conflict{fmt.Sprintf("the label names commit %s, but %s", short(sha), bv.Detail), method}, nil
 			}
 		}
 	}

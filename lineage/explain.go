@@ -129,6 +129,20 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 		}
 	}
 
+	// Provenance attestations.
+	pvs, err := provenanceVotes(ctx, r, img)
+	if err != nil {
+		return nil, err
+	}
+	for _, pv := range pvs {
+		v := Vote{Method: MethodProvenance, Repo: pv.Repo, Commits: []string{pv.Build.Revision}, Linked: pv.Linked, Reason: pv.Reason,
+			Evidence: []graph.Evidence{{Source: MethodProvenance, Detail: pv.Detail}}}
+		if es := linked[MethodProvenance]; pv.Linked && len(es) > 0 {
+			v.Confidence = es[0].Confidence
+		}
+		ex.Votes = append(ex.Votes, v)
+	}
+
 	// Build records in the image's files.
 	if digest := img.String("digest"); digest != "" {
 		bvs, err := buildVotes(ctx, r, digest)

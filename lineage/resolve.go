@@ -79,9 +79,16 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)
 			}
 		}
+		provs, err := linkProvenance(ctx, r, b, img)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
 		builds, err := linkBuildInfo(ctx, r, b, img)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		for _, pv := range provs {
+			builds = append(builds, pv.BuildVote)
 		}
 		linked, all, err := linkContent(ctx, r, b, img)
 		if err != nil {

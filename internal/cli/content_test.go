@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -577,4 +578,95 @@ func TestBuildRecord(t *testing.T) {
 			t.Errorf("build record %v: exit %d: %s", bad, code, stderr)
 		}
 	}
+}
+
+// TestProvenanceLineage scans an OCI layout like `docker buildx build
+// --provenance=mode=max --output type=oci` writes from a git context: the image
+// and a BuildKit attestation manifest whose SLSA provenance names the commit.
+// The provenance links the image; a label naming another commit is flagged.
+func TestProvenanceLineage(t *testing.T) {
+	ctx := context.Background()
+	r := newGitRepo(t)
+	c1 := r.commit("v1", map[string]string{"README.md": "v1\n"})
+	c2 := r.commit("v2", map[string]string{"README.md": "v2\n"})
+	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	db := filepath.Join(t.TempDir(), "tether.db")
+	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, tc := range []struct {
+		name  string
+		label string
+	}{{"provenance only", ""}, {"lying label", c1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var labels map[string]string
+			if tc.label != "" {
+				labels = map[string]string{"org.opencontainers.image.source": "https://github.com/acme/api", "org.opencontainers.image.revision": tc.label}
+			}
+			dir, digest := attestedLayout(t, labels, c2)
+			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
+				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+			}
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
+			st.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(edges) != 1 || edges[0].Method != "slsa-provenance" || !strings.HasSuffix(string(edges[0].To), "@"+c2) || edges[0].Confidence != 0.93 {
+				t.Fatalf("links %+v, want one slsa-provenance link to %s at 0.93", edges, c2[:7])
+			}
+			code, out, _ := run(t, "lineage", "explain", digest, "--db", db)
+			if code != 0 || !strings.Contains(out, "slsa-provenance") || (tc.label != "") != strings.Contains(out, "the label was not followed") {
+				t.Errorf("explain:\n%s", out)
+			}
+		})
+	}
+}
+
+// attestedLayout writes an index with an image and a BuildKit attestation
+// manifest (SLSA v0.2 provenance with the vcs metadata of a git context).
+func attestedLayout(t *testing.T, labels map[string]string, revision string) (string, string) {
+	t.Helper()
+	img, err := mutate.ConfigFile(mutate.MediaType(empty.Image, types.OCIManifestSchema1), &v1.ConfigFile{
+		Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Labels: labels}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err = mutate.Append(img, mutate.Addendum{Layer: layerOf(t, map[string]string{"srv/generated.bin": "built output\n"}), History: v1.History{CreatedBy: "COPY /out /srv # buildkit"}}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	st, _ := json.Marshal(map[string]any{
+		"_type": "https://in-toto.io/Statement/v0.1", "predicateType": "https://slsa.dev/provenance/v0.2",
+		"subject": []any{map[string]any{"name": "pkg:docker/acme/api", "digest": map[string]any{"sha256": d.Hex}}},
+		"predicate": map[string]any{
+			"buildType":  "https://mobyproject.org/buildkit@v1",
+			"invocation": map[string]any{"configSource": map[string]any{"entryPoint": "Dockerfile"}},
+			"metadata": map[string]any{"https://mobyproject.org/buildkit@v1#metadata": map[string]any{
+				"vcs": map[string]any{"source": "https://github.com/acme/api.git", "revision": revision}}},
+		},
+	})
+	att, err := mutate.Append(empty.Image, mutate.Addendum{Layer: static.NewLayer(st, "application/vnd.in-toto+json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att = mutate.MediaType(att, types.OCIManifestSchema1)
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": d.String()}}},
+	)
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	return dir, d.String()
 }
