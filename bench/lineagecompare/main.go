@@ -170,7 +170,45 @@ func run(ctx context.Context, tether, work string, nCommits int, verbose bool, o
 		}
 	}
 	fmt.Fprintf(os.Stderr, "lineagecompare: %d images built and scanned\n", len(cases))
-	return report(ctx, db, repos, cases, verbose, out)
+	if err := report(ctx, db, repos, cases, verbose, out); err != nil {
+		return err
+	}
+	return traceTimes(ctx, tether, db, cases, out)
+}
+
+// traceTimes times `tether trace` of images on the store just built (warm:
+// each image once before), against `tether version`, the same binary's start-up.
+func traceTimes(ctx context.Context, tether, db string, cases []*imageCase, out io.Writer) error {
+	timeRun := func(args ...string) (time.Duration, error) {
+		start := time.Now()
+		err := runTether(ctx, tether, args...)
+		return time.Since(start), err
+	}
+	var traces, starts []time.Duration
+	for i, ic := range cases {
+		if i%5 != 0 {
+			continue
+		}
+		if _, err := timeRun("trace", ic.digest, "--db", db, "-o", "json"); err != nil {
+			return err
+		}
+		d, err := timeRun("trace", ic.digest, "--db", db, "-o", "json")
+		if err != nil {
+			return err
+		}
+		traces = append(traces, d)
+		d, err = timeRun("version")
+		if err != nil {
+			return err
+		}
+		starts = append(starts, d)
+	}
+	slices.Sort(traces)
+	slices.Sort(starts)
+	mt, ms := traces[len(traces)/2], starts[len(starts)/2]
+	fmt.Fprintf(out, "\ntether trace, warm, %d images: median %v, slowest %v; tether version (process start-up) %v; ratio %.1f\n",
+		len(traces), mt.Round(time.Millisecond), traces[len(traces)-1].Round(time.Millisecond), ms.Round(time.Millisecond), float64(mt)/float64(ms))
+	return nil
 }
 
 // repo is a made repository.
