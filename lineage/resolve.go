@@ -69,6 +69,9 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 		if img.Stub {
 			continue
 		}
+		if err := linkBase(ctx, r, b, img); err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
 		// The label's links wait until the content match has had its say: when
 		// the image's files contradict the commit a label names, the label is
 		// wrong, and its link is not drawn.

@@ -281,6 +281,17 @@ func traceImage(ctx context.Context, r Reader, img graph.Node, ch *Chain) error 
 		}
 		return nil
 	}
+	bases, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBaseImage})
+	if err != nil {
+		return err
+	}
+	for _, be := range bases {
+		base, err := r.Node(ctx, be.To)
+		if err != nil {
+			return err
+		}
+		ch.Steps = append(ch.Steps, step2(img, be, base))
+	}
 	built, err := r.Edges(ctx, store.EdgeQuery{From: img.ID, Kind: graph.EdgeBuiltFrom})
 	if err != nil {
 		return err

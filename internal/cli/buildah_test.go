@@ -77,8 +77,10 @@ func TestBuildahLineage(t *testing.T) {
 	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
-	if code, out, stderr := run(t, "scan", "image", image, "--db", db); code != 0 {
-		t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+	for _, ref := range []string{baseRef.String(), image} {
+		if code, out, stderr := run(t, "scan", "image", ref, "--db", db); code != 0 {
+			t.Fatalf("scan image %s: exit %d\n%s%s", ref, code, out, stderr)
+		}
 	}
 	ref, _ := name.ParseReference(image)
 	desc, err := remote.Get(ref)
@@ -105,6 +107,19 @@ func TestBuildahLineage(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("built_from %v, want %v", got, want)
+	}
+	// The base image: by buildah's base annotations and by the layers.
+	baseDigest, _ := base.Digest()
+	bases, err := st.Edges(ctx, store.EdgeQuery{From: img, Kind: graph.EdgeBaseImage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]graph.ID{}
+	for _, e := range bases {
+		methods[e.Method] = e.To
+	}
+	if methods["layer-prefix"] != graph.ImageID(baseDigest.String()) || methods["oci-base-annotation"] != graph.ImageID(baseDigest.String()) {
+		t.Errorf("base_image edges %+v, want layer-prefix and oci-base-annotation to %s", methods, baseDigest)
 	}
 	with, err := st.Edges(ctx, store.EdgeQuery{From: img, Kind: graph.EdgeBuiltWith})
 	if err != nil {
