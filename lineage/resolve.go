@@ -122,6 +122,13 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 		if err != nil {
 			return nil, err
 		}
+		if len(commits) == 0 {
+			// No commit: find the Dockerfile among all the scanned ones.
+			if err := searchDockerfile(ctx, r, b, img); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.ID, err)
+			}
+			continue
+		}
 		for _, c := range commits {
 			if err := linkDockerfile(ctx, r, b, img, c); err != nil {
 				return nil, fmt.Errorf("image %s: %w", img.ID, err)

@@ -670,3 +670,87 @@ func attestedLayout(t *testing.T, labels map[string]string, revision string) (st
 	}
 	return dir, d.String()
 }
+
+// TestDockerfileSearch: an image whose files no commit holds (a compiled
+// artifact) and that carries no label or build record is still matched to the
+// one Dockerfile version whose instructions its history follows, with the
+// commits that hold that version; a history no Dockerfile explains links nothing.
+func TestDockerfileSearch(t *testing.T) {
+	ctx := context.Background()
+	r := newGitRepo(t)
+	v1df := "FROM debian:12\nWORKDIR /srv\nCOPY out/server /srv/server\nRUN chmod 0755 /srv/server && useradd -r svc\nUSER svc\nENTRYPOINT [\"/srv/server\"]\n"
+	c1 := r.commit("v1", map[string]string{"deploy/Dockerfile": v1df, "main.c": "int main(){}\n"})
+	c2 := r.commit("docs", map[string]string{"README.md": "# server\n"})
+	r.commit("v2", map[string]string{"deploy/Dockerfile": strings.Replace(v1df, "USER svc\n", "USER svc\nEXPOSE 8080\n", 1)})
+	db := filepath.Join(t.TempDir(), "tether.db")
+	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
+	}
+	history := []v1.History{
+		{CreatedBy: "/bin/sh -c #(nop) ADD file:5d9a in / "},
+		{CreatedBy: `/bin/sh -c #(nop)  CMD ["bash"]`, EmptyLayer: true},
+		{CreatedBy: "WORKDIR /srv", EmptyLayer: true},
+		{CreatedBy: "COPY out/server /srv/server # buildkit"},
+		{CreatedBy: "RUN /bin/sh -c chmod 0755 /srv/server && useradd -r svc # buildkit"},
+		{CreatedBy: "USER svc", EmptyLayer: true},
+		{CreatedBy: `ENTRYPOINT ["/srv/server"]`, EmptyLayer: true},
+	}
+	for _, tc := range []struct {
+		name    string
+		history []v1.History
+		want    bool
+	}{{"v1 history", history, true}, {"unrelated history", []v1.History{history[0], history[1], {CreatedBy: "RUN /bin/sh -c make install # buildkit"}}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := mutate.ConfigFile(mutate.MediaType(empty.Image, types.OCIManifestSchema1), &v1.ConfigFile{Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, h := range tc.history {
+				add := mutate.Addendum{History: h}
+				if !h.EmptyLayer {
+					add.Layer = layerOf(t, map[string]string{fmt.Sprintf("layer%d/file", i): fmt.Sprintf("compiled %d\n", i)})
+				}
+				if img, err = mutate.Append(img, add); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := t.TempDir()
+			p, err := layout.Write(dir, empty.Index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.AppendImage(img); err != nil {
+				t.Fatal(err)
+			}
+			d, _ := img.Digest()
+			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
+				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+			}
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			with, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(d.String()), Kind: graph.EdgeBuiltWith})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want {
+				if len(with) != 0 {
+					t.Errorf("linked %+v", with)
+				}
+				return
+			}
+			if len(with) != 1 || with[0].Method != "dockerfile-search" || with[0].Attrs["window"] != float64(2) {
+				t.Fatalf("built_with %+v, want one dockerfile-search link with a window of 2 commits", with)
+			}
+			f, err := st.Node(ctx, with[0].To)
+			if err != nil || f.String("path") != "deploy/Dockerfile" {
+				t.Errorf("linked file %+v, %v", f, err)
+			}
+			if ev := with[0].Evidence[1].Detail; !strings.Contains(ev, c1) || !strings.Contains(ev, c2) {
+				t.Errorf("window evidence %q, want %s … %s", ev, c1[:7], c2[:7])
+			}
+		})
+	}
+}
