@@ -394,7 +394,11 @@ func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) 
 	if err != nil || len(ms) == 0 {
 		return nil, nil, err
 	}
-	top := decideContent(ms)
+	ci, err := ciRepoSet(ctx, r, img)
+	if err != nil {
+		return nil, nil, err
+	}
+	top := decideContent(ms, ci)
 	if top == nil {
 		return nil, ms, nil
 	}
@@ -503,14 +507,31 @@ func addConflict(b *graph.Batch, img graph.Node, claim labelClaim, c *conflict) 
 // decideContent picks the match to link, or nil: the first match must hold all
 // its files in some commit, within maxRangeLinks commits, and no other
 // repository may explain as many files as completely.
-func decideContent(ms []ContentMatch) *ContentMatch {
+//
+// When several repositories explain the files equally (a fork, a copy), the one
+// whose CI workflow pushes the image's repository is chosen, if exactly one
+// does (ciRepos: normalized repository keys).
+func decideContent(ms []ContentMatch, ciRepos map[string]bool) *ContentMatch {
 	top := &ms[0]
 	if len(top.Best) == 0 || len(top.Best) > maxRangeLinks || top.Files < minMatchedFiles {
 		return nil
 	}
 	if len(ms) > 1 && len(ms[1].Best) > 0 && ms[1].Files >= top.Files {
-		top.Reason = "another repository (" + ms[1].Repo + ") explains as many files"
-		return nil
+		var withCI []*ContentMatch
+		for i := range ms {
+			m := &ms[i]
+			if len(m.Best) > 0 && m.Files == top.Files && ciRepos[graph.NormalizeRepoURL(m.Repo)] {
+				withCI = append(withCI, m)
+			}
+		}
+		if len(withCI) != 1 || len(withCI[0].Best) > maxRangeLinks {
+			top.Reason = "another repository (" + ms[1].Repo + ") explains as many files"
+			return nil
+		}
+		chosen := withCI[0]
+		chosen.Linked = true
+		chosen.Reason = "chosen among repositories that explain as many files: its CI workflow pushes the image's repository"
+		return chosen
 	}
 	top.Linked = true
 	return top
@@ -521,4 +542,17 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// ciRepoSet returns the repositories whose CI workflows push the image's repository.
+func ciRepoSet(ctx context.Context, r Reader, img graph.Node) (map[string]bool, error) {
+	votes, err := ciVotes(ctx, r, img)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, v := range votes {
+		out[v.Repo] = true
+	}
+	return out, nil
 }

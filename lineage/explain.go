@@ -106,7 +106,11 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 				return nil, err
 			}
 			if len(ms) > 0 {
-				decideContent(ms)
+				ci, err := ciRepoSet(ctx, r, img)
+				if err != nil {
+					return nil, err
+				}
+				decideContent(ms, ci)
 			}
 			if len(ms) == 0 {
 				ex.Votes = append(ex.Votes, Vote{Method: MethodBlobMatch, Reason: "none of the image's files is in the history of a scanned repository"})
@@ -163,6 +167,17 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 			}
 			ex.Votes = append(ex.Votes, v)
 		}
+	}
+
+	// CI workflows that push the image's repository: supporting evidence.
+	cvs, err := ciVotes(ctx, r, img)
+	if err != nil {
+		return nil, err
+	}
+	for _, cv := range cvs {
+		ex.Votes = append(ex.Votes, Vote{Method: MethodCIWorkflow, Repo: cv.Repo, Dockerfile: cv.Dockerfile,
+			Reason:   "supporting evidence: names the repository and Dockerfile, not a commit",
+			Evidence: []graph.Evidence{{Source: MethodCIWorkflow, Detail: fmt.Sprintf("%s:%d job %s builds %s and pushes %s", cv.Workflow, cv.Line, cv.Job, cmpOr(cv.Dockerfile, "a Dockerfile"), cv.Image)}}})
 	}
 
 	// Dockerfile.

@@ -419,7 +419,11 @@ func contentGap(ctx context.Context, r Reader, img graph.Node) (string, error) {
 		return "content match: none of its files is in the history of a scanned repository (run 'tether scan repo' on the repository it was built from)", nil
 	}
 	top := ms[0]
-	decideContent(ms)
+	ci, err := ciRepoSet(ctx, r, img)
+	if err != nil {
+		return "", err
+	}
+	decideContent(ms, ci)
 	why := cmp.Or(ms[0].Reason, top.Reason, "no commit holds all its files")
 	return fmt.Sprintf("content match with %s: %s", graph.NormalizeRepoURL(top.Repo), why), nil
 }

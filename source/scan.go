@@ -342,6 +342,8 @@ func roleFor(p string, mode filemode.FileMode) string {
 		return roleCodeowners
 	case dockerfile.IsDockerfile(p):
 		return roleDockerfile
+	case isCIWorkflowPath(p):
+		return roleCIWorkflow
 	}
 	return ""
 }
@@ -437,6 +439,8 @@ func (s *scan) addFile(f treeFile, role string) (graph.ID, error) {
 		content, err = s.dockerfileAttrs(f.hash, size)
 	case roleCodeowners:
 		content, err = s.codeownersAttrs(f.hash, size)
+	case roleCIWorkflow:
+		content, err = s.workflowAttrs(f.path, f.hash, size)
 	}
 	if err != nil {
 		return "", err
@@ -679,4 +683,28 @@ func (s *scan) batch(at time.Time) *graph.Batch {
 		b.AddEdge(e.Edge)
 	}
 	return b
+}
+
+type workflowAttrs struct {
+	Builds     []CIBuild `json:"builds,omitempty"`
+	ParseError string    `json:"parse_error,omitempty"`
+}
+
+// workflowAttrs reads the image builds of the CI workflow at p (blob h).
+func (s *scan) workflowAttrs(p string, h plumbing.Hash, size int64) (map[string]any, error) {
+	var a workflowAttrs
+	if size > maxWorkflowSize {
+		a.ParseError = fmt.Sprintf("workflow is %d bytes, over the %d bytes tether reads", size, maxWorkflowSize)
+		return graph.Attrs(a), nil
+	}
+	data, err := s.readBlob(h)
+	if err != nil {
+		return nil, err
+	}
+	builds, err := ParseCIWorkflow(p, data, s.url)
+	if err != nil {
+		a.ParseError = err.Error()
+	}
+	a.Builds = builds
+	return graph.Attrs(a), nil
 }

@@ -15,16 +15,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/internal/testreg"
 	"github.com/tether-sec/tether/store"
 )
 
@@ -752,5 +755,61 @@ func TestDockerfileSearch(t *testing.T) {
 				t.Errorf("window evidence %q, want %s … %s", ev, c1[:7], c2[:7])
 			}
 		})
+	}
+}
+
+// TestContentMatchForkCI: when a fork holds the same files, the repository whose
+// CI workflow pushes the image's repository is the one linked; the fork's
+// workflow, which pushes under the fork's own name, is not.
+func TestContentMatchForkCI(t *testing.T) {
+	ctx := context.Background()
+	reg := testreg.Start(t)
+	r := newGitRepo(t)
+	workflow := "on: push\nenv:\n  REGISTRY: " + reg + "\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n" +
+		"      - uses: actions/checkout@v4\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n" +
+		"          tags: ${{ env.REGISTRY }}/${{ github.repository }}:${{ github.sha }}\n"
+	r.commit("v1", map[string]string{".github/workflows/image.yml": workflow, "svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"})
+	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	fork := filepath.Join(t.TempDir(), "fork")
+	r.run("clone", "-q", r.dir, fork)
+	r.run("-C", fork, "remote", "set-url", "origin", "https://github.com/someone/fork.git")
+	db := filepath.Join(t.TempDir(), "tether.db")
+	for _, dir := range []string{r.dir, fork} {
+		if code, out, stderr := run(t, "scan", "repo", dir, "--db", db); code != 0 {
+			t.Fatalf("scan repo %s: exit %d\n%s%s", dir, code, out, stderr)
+		}
+	}
+	img, err := mutate.ConfigFile(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON),
+		&v1.ConfigFile{Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err = mutate.Append(img, mutate.Addendum{Layer: layerOf(t, map[string]string{"srv/app.py": "print('v2')\n", "srv/lib.py": "X = 1\n"}), History: v1.History{CreatedBy: "COPY svc/ /srv/ # buildkit"}}); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(reg + "/acme/api:" + c2)
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := run(t, "scan", "image", ref.String(), "--db", db); code != 0 {
+		t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
+	}
+	d, _ := img.Digest()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(d.String()), Kind: graph.EdgeBuiltFrom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edges) != 1 || edges[0].To != graph.CommitID("https://github.com/acme/api", c2) {
+		t.Errorf("links %+v, want one to github.com/acme/api@%s", edges, c2[:7])
+	}
+	code, out, _ := run(t, "lineage", "explain", ref.String(), "--db", db)
+	if code != 0 || !strings.Contains(out, "ci-workflow") || !strings.Contains(out, ".github/workflows/image.yml:9 job image") {
+		t.Errorf("explain:\n%s", out)
 	}
 }
