@@ -38,16 +38,9 @@ type BuildVote struct {
 // has the commit). Tools copied into an image carry their own upstream records;
 // those name repositories that are not scanned and link to nothing.
 func buildVotes(ctx context.Context, r Reader, digest string) ([]BuildVote, error) {
-	doc, err := r.Document(ctx, ImageFilesKind, digest)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
+	files, err := imageFiles(ctx, r, digest)
 	if err != nil {
 		return nil, err
-	}
-	files, err := decodeImageFiles(doc)
-	if err != nil {
-		return nil, fmt.Errorf("image files of %s: %w", digest, err)
 	}
 	var repos []graph.Node
 	var votes []BuildVote

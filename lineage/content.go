@@ -50,6 +50,23 @@ func EncodeImageFiles(files []graph.FileBlob) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// imageFiles reads the ImageFilesKind document of the image with the given
+// digest; an image without one (scanned before, or not scanned) has no files.
+func imageFiles(ctx context.Context, r Reader, digest string) ([]graph.FileBlob, error) {
+	doc, err := r.Document(ctx, ImageFilesKind, digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	files, err := decodeImageFiles(doc)
+	if err != nil {
+		return nil, fmt.Errorf("image files of %s: %w", digest, err)
+	}
+	return files, nil
+}
+
 func decodeImageFiles(b []byte) ([]graph.FileBlob, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -94,16 +111,9 @@ type PathMapping struct {
 // (its ImageFilesKind document) with the blob index, repository by repository,
 // best first. No document or no index gives no matches.
 func MatchContent(ctx context.Context, r Reader, digest string) ([]ContentMatch, error) {
-	doc, err := r.Document(ctx, ImageFilesKind, digest)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
+	files, err := imageFiles(ctx, r, digest)
 	if err != nil {
 		return nil, err
-	}
-	files, err := decodeImageFiles(doc)
-	if err != nil {
-		return nil, fmt.Errorf("image files of %s: %w", digest, err)
 	}
 	byBlob := map[string][]graph.FileBlob{}
 	var blobs []string

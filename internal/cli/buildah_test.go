@@ -17,6 +17,7 @@ import (
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/internal/testgit"
 	"github.com/tether-sec/tether/internal/testreg"
 	"github.com/tether-sec/tether/store"
 )
@@ -50,19 +51,19 @@ func TestBuildahLineage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := newGitRepo(t)
+	r := testgit.New(t)
 	dockerfile := "FROM " + reg + "/library/base:1\nWORKDIR /app\nCOPY svc/ /app/\nCMD [\"python3\", \"/app/app.py\"]\n"
-	r.commit("v1", map[string]string{"Dockerfile": dockerfile, "svc/app.py": "print('v1')\n", "svc/util.py": "X = 1\n"})
-	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
-	c3 := r.commit("docs", map[string]string{"README.md": "# api\n"})
-	r.commit("v3", map[string]string{"svc/app.py": "print('v3')\n"})
-	r.run("checkout", "-q", c2)
+	r.Commit("v1", map[string]string{"Dockerfile": dockerfile, "svc/app.py": "print('v1')\n", "svc/util.py": "X = 1\n"})
+	c2 := r.Commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	c3 := r.Commit("docs", map[string]string{"README.md": "# api\n"})
+	r.Commit("v3", map[string]string{"svc/app.py": "print('v3')\n"})
+	r.Run("checkout", "-q", c2)
 
 	root := t.TempDir()
 	bud := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(buildah, append([]string{"--storage-driver", "vfs", "--root", filepath.Join(root, "storage"), "--runroot", filepath.Join(root, "run")}, args...)...)
-		cmd.Dir = r.dir
+		cmd.Dir = r.Dir
 		cmd.Env = append(os.Environ(), "BUILDAH_ISOLATION=chroot")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("buildah %v: %v\n%s", args, err, b)
@@ -71,10 +72,10 @@ func TestBuildahLineage(t *testing.T) {
 	image := reg + "/acme/api:2"
 	bud("bud", "--isolation", "chroot", "--tls-verify=false", "-q", "-t", image, ".")
 	bud("push", "--tls-verify=false", image)
-	r.run("checkout", "-q", "main")
+	r.Run("checkout", "-q", "main")
 
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	for _, ref := range []string{baseRef.String(), image} {

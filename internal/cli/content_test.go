@@ -27,58 +27,10 @@ import (
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/internal/testgit"
 	"github.com/tether-sec/tether/internal/testreg"
 	"github.com/tether-sec/tether/store"
 )
-
-// gitRepo is a real git repository made with the git command, with commit
-// dates one hour apart so that the order of commits is fixed.
-type gitRepo struct {
-	t    *testing.T
-	dir  string
-	git  string
-	hour int
-}
-
-func newGitRepo(t *testing.T) *gitRepo {
-	t.Helper()
-	r := &gitRepo{t: t, dir: t.TempDir(), git: testenv.LookPath(t, "git", "apt-get install git")}
-	r.run("init", "-q", "-b", "main")
-	return r
-}
-
-func (r *gitRepo) run(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command(r.git, append([]string{"-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	cmd.Dir = r.dir
-	date := fmt.Sprintf("2026-01-01T%02d:00:00Z", r.hour)
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %v: %v\n%s", args, err, b)
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// commit writes files (content "" deletes) and commits them; it returns the SHA.
-func (r *gitRepo) commit(msg string, files map[string]string) string {
-	r.t.Helper()
-	for name, body := range files {
-		p := filepath.Join(r.dir, filepath.FromSlash(name))
-		if body == "" {
-			os.Remove(p)
-			continue
-		}
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	r.run("add", "-A")
-	r.run("commit", "-q", "-m", msg)
-	r.hour++
-	return r.run("rev-parse", "HEAD")
-}
 
 // appImage writes an OCI layout holding one image: a base layer that ends with a
 // CMD (as a base image's history does), then one layer per map of files, as a
@@ -104,16 +56,7 @@ func appImage(t *testing.T, labels map[string]string, app ...map[string]string) 
 			t.Fatal(err)
 		}
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	return dir, d.String()
+	return writeOCILayout(t, img)
 }
 
 // TestContentMatch builds a repository with two services and an image of one of
@@ -123,26 +66,26 @@ func appImage(t *testing.T, labels map[string]string, app ...map[string]string) 
 // nothing when the image holds a file no commit has (built from a local change).
 func TestContentMatch(t *testing.T) {
 	ctx := context.Background()
-	r := newGitRepo(t)
+	r := testgit.New(t)
 	mainV1 := "from util import greet\n\nprint(greet('world'))\n"
 	mainV2 := "from util import greet\nimport sys\n\nprint(greet(sys.argv[1]))\n"
 	utilV1 := "def greet(name):\n    return 'hello ' + name\n"
 	utilV2 := "def greet(name):\n    return f'hello, {name}!'\n"
 	reqs := "flask==3.0.3\nrequests==2.32.3\n"
-	c1 := r.commit("initial", map[string]string{
+	c1 := r.Commit("initial", map[string]string{
 		"svc-a/main.py": mainV1, "svc-a/util.py": utilV1, "svc-a/requirements.txt": reqs,
 		"svc-a/Dockerfile": "FROM python:3.12\nCOPY svc-a/ /app/\nCMD [\"python3\", \"/app/main.py\"]\n",
 		"svc-b/index.js":   "console.log('b')\n", "svc-b/package.json": `{"name": "b", "version": "1.0.0"}` + "\n",
 		"LICENSE": "Apache License 2.0 (the repository's)\n",
 	})
-	c2 := r.commit("a: take the name from argv", map[string]string{"svc-a/main.py": mainV2})
-	c3 := r.commit("b: log more", map[string]string{"svc-b/index.js": "console.log('b', 2)\n"})
-	c4 := r.commit("a: friendlier greeting", map[string]string{"svc-a/util.py": utilV2})
+	c2 := r.Commit("a: take the name from argv", map[string]string{"svc-a/main.py": mainV2})
+	c3 := r.Commit("b: log more", map[string]string{"svc-b/index.js": "console.log('b', 2)\n"})
+	c4 := r.Commit("a: friendlier greeting", map[string]string{"svc-a/util.py": utilV2})
 	_ = c1
 
 	tmp := t.TempDir()
 	db := filepath.Join(tmp, "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 
@@ -163,9 +106,7 @@ func TestContentMatch(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, digest := appImage(t, nil, tc.files)
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
+			scanImage(t, db, "oci:"+dir)
 			st, err := store.Open(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -210,13 +151,12 @@ func short7(shas []string) []string {
 // commit the files prove is linked alongside; one that names another commit is a
 // lineage-conflict finding, its link is not drawn, and the trace says so.
 func TestContentMatchLabels(t *testing.T) {
-	ctx := context.Background()
-	r := newGitRepo(t)
+	r := testgit.New(t)
 	files := map[string]string{"svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"}
-	c1 := r.commit("v1", files)
-	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	c1 := r.Commit("v1", files)
+	c2 := r.Commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	v2 := map[string]string{"srv/app.py": "print('v2')\n", "srv/lib.py": "X = 1\n"}
@@ -229,19 +169,9 @@ func TestContentMatchLabels(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir, digest := appImage(t, map[string]string{"org.opencontainers.image.source": r.dir, "org.opencontainers.image.revision": tc.revision}, v2)
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
-			st, err := store.Open(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
-			st.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, digest := appImage(t, map[string]string{"org.opencontainers.image.source": r.Dir, "org.opencontainers.image.revision": tc.revision}, v2)
+			scanImage(t, db, "oci:"+dir)
+			edges := edgesOf(t, db, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
 			methods := map[string][]string{}
 			for _, e := range edges {
 				methods[e.Method] = append(methods[e.Method], e.To.Key()[len(e.To.Key())-40:])
@@ -304,11 +234,10 @@ func TestBuildInfoLineage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go binaries")
 	}
-	ctx := context.Background()
 	gobin := testenv.LookPath(t, "go", "install Go")
-	r := newGitRepo(t)
-	c1 := r.commit("app", map[string]string{"go.mod": "module example.com/app\n\ngo 1.22\n", "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"app\") }\n"})
-	c2 := r.commit("v2", map[string]string{"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"app v2\") }\n"})
+	r := testgit.New(t)
+	c1 := r.Commit("app", map[string]string{"go.mod": "module example.com/app\n\ngo 1.22\n", "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"app\") }\n"})
+	c2 := r.Commit("v2", map[string]string{"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"app v2\") }\n"})
 	build := func(dir string) []byte {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "app")
@@ -324,18 +253,18 @@ func TestBuildInfoLineage(t *testing.T) {
 		}
 		return b
 	}
-	clean := build(r.dir)
-	os.WriteFile(filepath.Join(r.dir, "main.go"), []byte("package main\n\nfunc main() { println(\"dirty\") }\n"), 0o644)
-	dirty := build(r.dir)
-	r.run("checkout", "--", "main.go")
+	clean := build(r.Dir)
+	os.WriteFile(filepath.Join(r.Dir, "main.go"), []byte("package main\n\nfunc main() { println(\"dirty\") }\n"), 0o644)
+	dirty := build(r.Dir)
+	r.Run("checkout", "--", "main.go")
 
 	// A tool from a repository nobody scanned.
-	tool := newGitRepo(t)
-	tool.commit("tool", map[string]string{"go.mod": "module github.com/other/tool\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() { println(\"tool\") }\n"})
-	toolBin := build(tool.dir)
+	tool := testgit.New(t)
+	tool.Commit("tool", map[string]string{"go.mod": "module github.com/other/tool\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() { println(\"tool\") }\n"})
+	toolBin := build(tool.Dir)
 
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	jar := zipOf(t, map[string]string{"BOOT-INF/classes/git.properties": "#Generated by Git-Commit-Id-Plugin\ngit.branch=main\ngit.commit.id=" + c2 + "\ngit.dirty=false\ngit.commit.time=2026-01-01T01\\:00\\:00Z\n", "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n"})
@@ -352,23 +281,13 @@ func TestBuildInfoLineage(t *testing.T) {
 		{"tool from elsewhere", nil, []entry{{"usr/local/bin/tool", string(toolBin), true}}, 0},
 		// A label naming c1 on a binary built at c2: the binary's record wins and
 		// the label is a lineage-conflict finding.
-		{"lying label", map[string]string{"org.opencontainers.image.source": r.dir, "org.opencontainers.image.revision": c1}, []entry{{"usr/local/bin/app", string(clean), true}}, 0.85},
+		{"lying label", map[string]string{"org.opencontainers.image.source": r.Dir, "org.opencontainers.image.revision": c1}, []entry{{"usr/local/bin/app", string(clean), true}}, 0.85},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, digest := entryImage(t, tc.labels, tc.files)
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
-			st, err := store.Open(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom, Method: "build-info"})
-			st.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			scanImage(t, db, "oci:"+dir)
+			edges := edgesOf(t, db, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom, Method: "build-info"})
 			if tc.want == 0 {
 				if len(edges) != 0 {
 					t.Errorf("linked %+v, want nothing", edges)
@@ -427,16 +346,7 @@ func entryImage(t *testing.T, labels map[string]string, files []entry) (string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	return dir, d.String()
+	return writeOCILayout(t, img)
 }
 
 func zipOf(t *testing.T, files map[string]string) []byte {
@@ -462,15 +372,15 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 // a label that names a commit whose tree the files contradict is still flagged.
 func TestContentMatchFork(t *testing.T) {
 	ctx := context.Background()
-	r := newGitRepo(t)
-	c1 := r.commit("v1", map[string]string{"svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"})
-	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	r := testgit.New(t)
+	c1 := r.Commit("v1", map[string]string{"svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"})
+	c2 := r.Commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
 	fork := filepath.Join(t.TempDir(), "fork")
-	r.run("clone", "-q", r.dir, fork)
+	r.Run("clone", "-q", r.Dir, fork)
 	// A clone's origin is the repository it came from: give the fork its own.
-	r.run("-C", fork, "remote", "set-url", "origin", "https://github.com/someone/fork.git")
+	r.Run("-C", fork, "remote", "set-url", "origin", "https://github.com/someone/fork.git")
 	db := filepath.Join(t.TempDir(), "tether.db")
-	for _, dir := range []string{r.dir, fork} {
+	for _, dir := range []string{r.Dir, fork} {
 		if code, out, stderr := run(t, "scan", "repo", dir, "--db", db); code != 0 {
 			t.Fatalf("scan repo %s: exit %d\n%s%s", dir, code, out, stderr)
 		}
@@ -490,12 +400,10 @@ func TestContentMatchFork(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var labels map[string]string
 			if tc.revision != "" {
-				labels = map[string]string{"org.opencontainers.image.source": r.dir, "org.opencontainers.image.revision": tc.revision}
+				labels = map[string]string{"org.opencontainers.image.source": r.Dir, "org.opencontainers.image.revision": tc.revision}
 			}
 			dir, digest := appImage(t, labels, v2)
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
+			scanImage(t, db, "oci:"+dir)
 			st, err := store.Open(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -534,9 +442,9 @@ func TestContentMatchFork(t *testing.T) {
 // link is verified; bad records are refused with a message that says what to give.
 func TestBuildRecord(t *testing.T) {
 	ctx := context.Background()
-	r := newGitRepo(t)
-	c1 := r.commit("v1", map[string]string{"svc/app.py": "print('v1')\n"})
-	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	r := testgit.New(t)
+	c1 := r.Commit("v1", map[string]string{"svc/app.py": "print('v1')\n"})
+	r.Run("remote", "add", "origin", "https://github.com/acme/api.git")
 	_, digest := appImage(t, nil, map[string]string{"app/x.txt": "x\n"})
 	db := filepath.Join(t.TempDir(), "tether.db")
 	record := []string{"build", "record", "--image", "ghcr.io/acme/api@" + digest, "--source-repo", "https://github.com/acme/api",
@@ -561,7 +469,7 @@ func TestBuildRecord(t *testing.T) {
 	if got := conf(); got != 0.8 {
 		t.Errorf("before the repository is scanned: confidence %v, want 0.8 (unverified)", got)
 	}
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	if got := conf(); got != 0.95 {
@@ -588,13 +496,12 @@ func TestBuildRecord(t *testing.T) {
 // and a BuildKit attestation manifest whose SLSA provenance names the commit.
 // The provenance links the image; a label naming another commit is flagged.
 func TestProvenanceLineage(t *testing.T) {
-	ctx := context.Background()
-	r := newGitRepo(t)
-	c1 := r.commit("v1", map[string]string{"README.md": "v1\n"})
-	c2 := r.commit("v2", map[string]string{"README.md": "v2\n"})
-	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	r := testgit.New(t)
+	c1 := r.Commit("v1", map[string]string{"README.md": "v1\n"})
+	c2 := r.Commit("v2", map[string]string{"README.md": "v2\n"})
+	r.Run("remote", "add", "origin", "https://github.com/acme/api.git")
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	for _, tc := range []struct {
@@ -607,18 +514,8 @@ func TestProvenanceLineage(t *testing.T) {
 				labels = map[string]string{"org.opencontainers.image.source": "https://github.com/acme/api", "org.opencontainers.image.revision": tc.label}
 			}
 			dir, digest := attestedLayout(t, labels, c2)
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
-			st, err := store.Open(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
-			st.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			scanImage(t, db, "oci:"+dir)
+			edges := edgesOf(t, db, store.EdgeQuery{From: graph.ImageID(digest), Kind: graph.EdgeBuiltFrom})
 			if len(edges) != 1 || edges[0].Method != "slsa-provenance" || !strings.HasSuffix(string(edges[0].To), "@"+c2) || edges[0].Confidence != 0.93 {
 				t.Fatalf("links %+v, want one slsa-provenance link to %s at 0.93", edges, c2[:7])
 			}
@@ -663,14 +560,7 @@ func attestedLayout(t *testing.T, labels map[string]string, revision string) (st
 		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
 			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": d.String()}}},
 	)
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := writeOCILayout(t, idx)
 	return dir, d.String()
 }
 
@@ -680,13 +570,13 @@ func attestedLayout(t *testing.T, labels map[string]string, revision string) (st
 // commits that hold that version; a history no Dockerfile explains links nothing.
 func TestDockerfileSearch(t *testing.T) {
 	ctx := context.Background()
-	r := newGitRepo(t)
+	r := testgit.New(t)
 	v1df := "FROM debian:12\nWORKDIR /srv\nCOPY out/server /srv/server\nRUN chmod 0755 /srv/server && useradd -r svc\nUSER svc\nENTRYPOINT [\"/srv/server\"]\n"
-	c1 := r.commit("v1", map[string]string{"deploy/Dockerfile": v1df, "main.c": "int main(){}\n"})
-	c2 := r.commit("docs", map[string]string{"README.md": "# server\n"})
-	r.commit("v2", map[string]string{"deploy/Dockerfile": strings.Replace(v1df, "USER svc\n", "USER svc\nEXPOSE 8080\n", 1)})
+	c1 := r.Commit("v1", map[string]string{"deploy/Dockerfile": v1df, "main.c": "int main(){}\n"})
+	c2 := r.Commit("docs", map[string]string{"README.md": "# server\n"})
+	r.Commit("v2", map[string]string{"deploy/Dockerfile": strings.Replace(v1df, "USER svc\n", "USER svc\nEXPOSE 8080\n", 1)})
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.dir, "--db", db); code != 0 {
+	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
 		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
 	}
 	history := []v1.History{
@@ -717,18 +607,9 @@ func TestDockerfileSearch(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dir := t.TempDir()
-			p, err := layout.Write(dir, empty.Index)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.AppendImage(img); err != nil {
-				t.Fatal(err)
-			}
-			d, _ := img.Digest()
-			if code, out, stderr := run(t, "scan", "image", "oci:"+dir, "--db", db); code != 0 {
-				t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-			}
+			dir, digest := writeOCILayout(t, img)
+			d, _ := v1.NewHash(digest)
+			scanImage(t, db, "oci:"+dir)
 			st, err := store.Open(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -764,18 +645,18 @@ func TestDockerfileSearch(t *testing.T) {
 func TestContentMatchForkCI(t *testing.T) {
 	ctx := context.Background()
 	reg := testreg.Start(t)
-	r := newGitRepo(t)
+	r := testgit.New(t)
 	workflow := "on: push\nenv:\n  REGISTRY: " + reg + "\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n" +
 		"      - uses: actions/checkout@v4\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n" +
 		"          tags: ${{ env.REGISTRY }}/${{ github.repository }}:${{ github.sha }}\n"
-	r.commit("v1", map[string]string{".github/workflows/image.yml": workflow, "svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"})
-	c2 := r.commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
-	r.run("remote", "add", "origin", "https://github.com/acme/api.git")
+	r.Commit("v1", map[string]string{".github/workflows/image.yml": workflow, "svc/app.py": "print('v1')\n", "svc/lib.py": "X = 1\n"})
+	c2 := r.Commit("v2", map[string]string{"svc/app.py": "print('v2')\n"})
+	r.Run("remote", "add", "origin", "https://github.com/acme/api.git")
 	fork := filepath.Join(t.TempDir(), "fork")
-	r.run("clone", "-q", r.dir, fork)
-	r.run("-C", fork, "remote", "set-url", "origin", "https://github.com/someone/fork.git")
+	r.Run("clone", "-q", r.Dir, fork)
+	r.Run("-C", fork, "remote", "set-url", "origin", "https://github.com/someone/fork.git")
 	db := filepath.Join(t.TempDir(), "tether.db")
-	for _, dir := range []string{r.dir, fork} {
+	for _, dir := range []string{r.Dir, fork} {
 		if code, out, stderr := run(t, "scan", "repo", dir, "--db", db); code != 0 {
 			t.Fatalf("scan repo %s: exit %d\n%s%s", dir, code, out, stderr)
 		}
@@ -792,9 +673,7 @@ func TestContentMatchForkCI(t *testing.T) {
 	if err := remote.Write(ref, img); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, stderr := run(t, "scan", "image", ref.String(), "--db", db); code != 0 {
-		t.Fatalf("scan image: exit %d\n%s%s", code, out, stderr)
-	}
+	scanImage(t, db, ref.String())
 	d, _ := img.Digest()
 	st, err := store.Open(ctx, db)
 	if err != nil {
@@ -812,4 +691,55 @@ func TestContentMatchForkCI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ci-workflow") || !strings.Contains(out, ".github/workflows/image.yml:9 job image") {
 		t.Errorf("explain:\n%s", out)
 	}
+}
+
+// writeOCILayout writes an image or an index as an OCI layout in a new
+// directory and returns the directory and the image's (or index's) digest.
+func writeOCILayout(t *testing.T, x interface{ Digest() (v1.Hash, error) }) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch v := x.(type) {
+	case v1.Image:
+		err = p.AppendImage(v)
+	case v1.ImageIndex:
+		err = p.AppendIndex(v)
+	default:
+		t.Fatalf("writeOCILayout: %T is neither an image nor an index", x)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := x.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, d.String()
+}
+
+// scanImage runs 'tether scan image REF' on the store at db.
+func scanImage(t *testing.T, db, ref string) {
+	t.Helper()
+	if code, out, stderr := run(t, "scan", "image", ref, "--db", db); code != 0 {
+		t.Fatalf("scan image %s: exit %d\n%s%s", ref, code, out, stderr)
+	}
+}
+
+// edgesOf opens the store at db and returns the edges q selects.
+func edgesOf(t *testing.T, db string, q store.EdgeQuery) []graph.Edge {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	edges, err := st.Edges(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return edges
 }

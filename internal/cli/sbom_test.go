@@ -17,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -106,21 +105,13 @@ func writeLayout(t *testing.T) (string, string, []string) {
 			t.Fatal(err)
 		}
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
+	dir, d := writeOCILayout(t, img)
 	m, _ := img.Manifest()
 	var layers []string
 	for _, l := range m.Layers {
 		layers = append(layers, l.Digest.String())
 	}
-	return dir, d.String(), layers
+	return dir, d, layers
 }
 
 func TestSBOMImage(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/internal/testgit"
 	"github.com/tether-sec/tether/store"
 )
 
@@ -210,35 +211,15 @@ func TestVulnGoBinaryCode(t *testing.T) {
 		t.Skip("builds Go binaries")
 	}
 	gobin := testenv.LookPath(t, "go", "install Go")
-	gitbin := testenv.LookPath(t, "git", "apt-get install git")
-	src := t.TempDir()
-	files := map[string]string{
+	repo := testgit.New(t)
+	repo.Commit("app", map[string]string{
 		"go.mod":            "module example.com/app\n\ngo 1.22\n",
 		"lib/lib.go":        "package lib\n\nimport \"strings\"\n\nfunc Parse(s string) []string { return strings.Fields(s) }\n\nfunc Count(s string) int { return len(s) }\n",
 		"cmd/parse/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"example.com/app/lib\"\n)\n\nfunc main() { fmt.Println(lib.Parse(os.Args[0])) }\n",
 		"cmd/count/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"example.com/app/lib\"\n)\n\nfunc main() { fmt.Println(lib.Count(os.Args[0])) }\n",
-	}
-	for name, body := range files {
-		p := filepath.Join(src, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(gitbin, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Dir = src
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, b)
-		}
-	}
-	git("init", "-q")
-	git("add", ".")
-	git("commit", "-qm", "app")
-	git("tag", "v1.0.0")
+	})
+	repo.Run("tag", "v1.0.0")
+	src := repo.Dir
 	target := t.TempDir()
 	for _, name := range []string{"parse", "count"} {
 		cmd := exec.Command(gobin, "build", "-o", filepath.Join(target, "bin", name), "./cmd/"+name)
