@@ -153,13 +153,14 @@ func packageJSON(b []byte) *graph.BuildInfo {
 }
 
 // jarBuild reads git.properties at the places build plugins put it in a jar or
-// war: the root, BOOT-INF/classes (Spring Boot) and WEB-INF/classes.
+// war — the root, BOOT-INF/classes (Spring Boot) and WEB-INF/classes — and else
+// the SCM entries of META-INF/MANIFEST.MF.
 func jarBuild(f *os.File, size int64) *graph.BuildInfo {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return nil
 	}
-	for _, name := range []string{"git.properties", "BOOT-INF/classes/git.properties", "WEB-INF/classes/git.properties"} {
+	read := func(name string, parse func(io.Reader) *graph.BuildInfo) *graph.BuildInfo {
 		for _, zf := range zr.File {
 			if zf.Name != name || zf.UncompressedSize64 > maxBuildText {
 				continue
@@ -168,12 +169,79 @@ func jarBuild(f *os.File, size int64) *graph.BuildInfo {
 			if err != nil {
 				return nil
 			}
-			b := gitProperties(rc)
-			rc.Close()
-			if b != nil {
-				return b
+			defer rc.Close()
+			return parse(io.LimitReader(rc, maxBuildText))
+		}
+		return nil
+	}
+	for _, name := range []string{"git.properties", "BOOT-INF/classes/git.properties", "WEB-INF/classes/git.properties"} {
+		if b := read(name, gitProperties); b != nil {
+			return b
+		}
+	}
+	return read("META-INF/MANIFEST.MF", manifestBuild)
+}
+
+// manifestBuild reads the revision a jar manifest records: SCM-Revision
+// (buildnumber-maven-plugin setups), Implementation-SCM-Revision, Git-Commit,
+// Git-Commit-Id, or the tag of an OSGi Bundle-SCM header; the repository from
+// SCM-Url or Bundle-SCM's url. Only a full commit SHA counts.
+func manifestBuild(r io.Reader) *graph.BuildInfo {
+	headers := map[string]string{}
+	var last string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.HasPrefix(line, " ") && last != "" { // a continuation line
+			headers[last] += line[1:]
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			last = ""
+			continue
+		}
+		last = strings.TrimSpace(k)
+		headers[last] = strings.TrimSpace(v)
+	}
+	b := &graph.BuildInfo{Kind: "manifest", Repo: headers["SCM-Url"]}
+	for _, k := range []string{"SCM-Revision", "Implementation-SCM-Revision", "Git-Commit", "Git-Commit-Id"} {
+		if v := headers[k]; v != "" {
+			b.Revision = strings.ToLower(v)
+			break
+		}
+	}
+	if scm := headers["Bundle-SCM"]; scm != "" {
+		for _, part := range strings.Split(scm, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			v = strings.Trim(v, `"`)
+			switch k {
+			case "tag":
+				if b.Revision == "" {
+					b.Revision = strings.ToLower(v)
+				}
+			case "url":
+				if b.Repo == "" {
+					b.Repo = v
+				}
 			}
 		}
 	}
-	return nil
+	if !fullSHA(b.Revision) {
+		return nil
+	}
+	return b
+}
+
+// fullSHA reports whether s is a full SHA-1 or SHA-256 commit hash in hex.
+func fullSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

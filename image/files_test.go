@@ -147,6 +147,8 @@ func TestLayerFilesBuildRecords(t *testing.T) {
 		tarEntry{name: "web/node_modules/dep/package.json", body: `{"name": "dep", "gitHead": "` + sha + `"}`},
 		tarEntry{name: "srv/git.properties", body: "git.commit.id=" + sha + "\n"},
 		tarEntry{name: "bin/script", body: "#!/bin/sh\necho hi\n", mode: 0o755},
+		tarEntry{name: "lib/bundle.jar", body: jarWith(t, "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nBundle-SymbolicName: com.acme.bundle\r\nBundle-SCM: url=https://github.com/acme/bundle,tag=0123456789abcdef0123456789abcdef0\r\n 1234567\r\n")},
+		tarEntry{name: "lib/plain.jar", body: jarWith(t, "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nSCM-Revision: r1234\n")},
 	))
 	files, err := image.LayerFiles(context.Background(), img, image.FilesOptions{})
 	if err != nil {
@@ -162,6 +164,7 @@ func TestLayerFilesBuildRecords(t *testing.T) {
 		"app/app.jar":        "git.properties https://github.com/acme/api.git 0123456 true",
 		"web/package.json":   "package.json https://github.com/acme/web.git 0123456 false",
 		"srv/git.properties": "git.properties  0123456 false",
+		"lib/bundle.jar":     "manifest https://github.com/acme/bundle 0123456 false",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("build records:\n got %v\nwant %v", got, want)
@@ -186,4 +189,19 @@ func FuzzLayerFiles(f *testing.F) {
 			}
 		}
 	})
+}
+
+func jarWith(t *testing.T, name, body string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, body)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }

@@ -148,6 +148,8 @@ func describeBuild(file string, bi *graph.BuildInfo) string {
 		s = fmt.Sprintf("Go binary /%s (module %s) records vcs.revision=%s", file, bi.Module, bi.Revision)
 	case "git.properties":
 		s = fmt.Sprintf("/%s records git.commit.id=%s", file, bi.Revision)
+	case "manifest":
+		s = fmt.Sprintf("the manifest of /%s records the SCM revision %s", file, bi.Revision)
 	default:
 		s = fmt.Sprintf("/%s records %s=%s", file, "gitHead", bi.Revision)
 	}
