@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -313,5 +315,65 @@ func TestIndexAttestations(t *testing.T) {
 	p0 := tgt.Images[0].Provenance[0]
 	if p0.Via != "buildkit-index" || p0.Source != "https://github.com/acme/api.git" || p0.Revision != attSHA {
 		t.Errorf("provenance %+v", p0)
+	}
+}
+
+// TestGitHubAttestations serves GitHub's REST API for artifact attestations
+// (GET /orgs/ORG/attestations/DIGEST, the response shape of
+// docs.github.com/rest/orgs/orgs#list-attestations) from httptest: the same
+// code asks api.github.com with only the URL changed.
+func TestGitHubAttestations(t *testing.T) {
+	img := imageOf(t, tarBytes(t, tarEntry{name: "app/main.py", body: "print(1)\n"}))
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.OS = "amd64", "linux"
+	img, _ = mutate.ConfigFile(img, cf)
+	d, _ := img.Digest()
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization")+" "+r.Header.Get("X-GitHub-Api-Version"))
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		switch r.URL.Path {
+		case "/orgs/acme/attestations/" + d.String():
+			fmt.Fprintf(w, `{"attestations": [{"bundle": %s, "repository_id": 813377331, "bundle_url": null}]}`, githubV1(d.String()))
+		case "/orgs/private/attestations/" + d.String():
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/orgs/orgs#list-attestations", "status": "403"}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}`)
+		}
+	}))
+	defer api.Close()
+
+	tgt, err := image.Open(context.Background(), "oci:"+dir, image.WithGitHubAttestations(image.GitHubAttestations{API: api.URL, Token: "ghp_test", Orgs: []string{"nobody", "acme"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	if len(tgt.Images) != 1 || len(tgt.Images[0].Provenance) != 1 {
+		t.Fatalf("images %+v", tgt.Images)
+	}
+	if pv := tgt.Images[0].Provenance[0]; pv.Via != "github-api" || pv.Revision != attSHA || pv.Source != "https://github.com/acme/api" {
+		t.Errorf("provenance %+v", pv)
+	}
+	want := []string{
+		"GET /orgs/nobody/attestations/" + d.String() + " Bearer ghp_test 2022-11-28",
+		"GET /orgs/acme/attestations/" + d.String() + " Bearer ghp_test 2022-11-28",
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	_, err = image.Open(context.Background(), "oci:"+dir, image.WithGitHubAttestations(image.GitHubAttestations{API: api.URL, Orgs: []string{"private"}}))
+	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "GITHUB_TOKEN") {
+		t.Errorf("forbidden: %v", err)
 	}
 }

@@ -170,6 +170,12 @@ func Open(ctx context.Context, ref string, opts ...Option) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.github != nil {
+		if err := githubAttestations(ctx, t, o.github); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 

@@ -27,6 +27,8 @@ type options struct {
 	// engineSocket is WithEngineSocket's address, "" for the default.
 	engineSocket string
 	engineMax    int64
+	// github asks GitHub's API for attestations (WithGitHubAttestations).
+	github *GitHubAttestations
 }
 
 // DefaultEngineMaxSize is the default of WithEngineMaxSize: 16 GiB.

@@ -169,9 +169,19 @@ func newScanImageCmd(g *globals) *cobra.Command {
 	}
 	out := addOutputFlag(c, "table", "json")
 	f.add(c, "only this platform of a multi-platform image (os/arch[/variant])")
+	var gh image.GitHubAttestations
+	var ghOn bool
+	c.Flags().BoolVar(&ghOn, "github-attestations", false, "also ask GitHub's API for the image's artifact attestations (token from GITHUB_TOKEN)")
+	c.Flags().StringSliceVar(&gh.Orgs, "github-org", nil, "with --github-attestations: an organization whose attestations to search (repeatable; ghcr.io images are looked up in their own repository)")
+	c.Flags().StringVar(&gh.API, "github-api", "https://api.github.com", "with --github-attestations: the API root (GitHub Enterprise Server: https://HOST/api/v3)")
 	c.RunE = func(c *cobra.Command, args []string) error {
 		ctx := c.Context()
-		t, err := image.Open(ctx, args[0], f.options()...)
+		opts := f.options()
+		if ghOn {
+			gh.Token = os.Getenv("GITHUB_TOKEN")
+			opts = append(opts, image.WithGitHubAttestations(gh))
+		}
+		t, err := image.Open(ctx, args[0], opts...)
 		if err != nil {
 			return err
 		}
