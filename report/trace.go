@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/lineage"
 )
 
@@ -31,7 +32,7 @@ func TraceTable(w io.Writer, t *lineage.Trace) error {
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "FROM\tLINK\tTO\tMETHOD\tCONFIDENCE\tEVIDENCE")
-		for _, s := range ch.Steps {
+		for _, s := range collapseRanges(ch.Steps) {
 			ev := make([]string, 0, len(s.Evidence))
 			for _, e := range s.Evidence {
 				ev = append(ev, e.Detail)
@@ -130,4 +131,45 @@ func shortSHA(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// collapseRanges keeps, of a content match's equivalence range, the first
+// commit's steps and says how many commits it stands for; the JSON trace keeps
+// them all.
+func collapseRanges(steps []lineage.Step) []lineage.Step {
+	ranged := map[graph.ID]bool{}
+	for _, s := range steps {
+		if s.Method == lineage.MethodBlobMatch && s.Link == graph.EdgeBuiltFrom {
+			ranged[s.To.ID] = true
+		}
+	}
+	if len(ranged) <= 1 {
+		return steps
+	}
+	var out []lineage.Step
+	kept := false
+	for _, s := range steps {
+		switch {
+		case s.Method == lineage.MethodBlobMatch && s.Link == graph.EdgeBuiltFrom:
+			if kept {
+				continue
+			}
+			kept = true
+			s.To.Name += fmt.Sprintf(" (+%d equivalent)", len(ranged)-1)
+		case ranged[s.From.ID] && s.Link == graph.EdgeInRepo && kept && !firstOfRange(out, s.From.ID):
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// firstOfRange reports whether the kept range step in out leads to commit id.
+func firstOfRange(out []lineage.Step, id graph.ID) bool {
+	for _, s := range out {
+		if s.Method == lineage.MethodBlobMatch && s.To.ID == id {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tether-sec/tether/graph"
@@ -55,5 +56,32 @@ func TestTraceGolden(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join("testdata", tt.file), b.Bytes())
 		})
+	}
+}
+
+// TestTraceTableRange: the table shows a content match's equivalence range as
+// its first commit and a count; the trace itself keeps every commit.
+func TestTraceTableRange(t *testing.T) {
+	img := lineage.NodeRef{ID: graph.ImageID("sha256:aa"), Kind: graph.KindImage, Name: "api:1"}
+	repo := lineage.NodeRef{ID: graph.RepoID("https://github.com/acme/api"), Kind: graph.KindRepo, Name: "github.com/acme/api"}
+	tr := &lineage.Trace{Subject: img}
+	var ch lineage.Chain
+	for _, sha := range []string{"1111111", "2222222", "3333333"} {
+		c := lineage.NodeRef{ID: graph.CommitID("https://github.com/acme/api", sha), Kind: graph.KindCommit, Name: sha}
+		ch.Steps = append(ch.Steps,
+			lineage.Step{From: img, Link: graph.EdgeBuiltFrom, To: c, Method: lineage.MethodBlobMatch, Confidence: 0.9},
+			lineage.Step{From: c, Link: graph.EdgeInRepo, To: repo, Method: "git", Confidence: 1})
+	}
+	tr.Chains = []lineage.Chain{ch}
+	var b bytes.Buffer
+	if err := report.TraceTable(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "commit 1111111 (+2 equivalent)") || strings.Contains(out, "2222222") || strings.Count(out, "in_repo") != 1 {
+		t.Errorf("table:\n%s", out)
+	}
+	if len(tr.Chains[0].Steps) != 6 || tr.Chains[0].Steps[0].To.Name != "1111111" {
+		t.Error("the trace itself was changed")
 	}
 }
