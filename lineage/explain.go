@@ -125,7 +125,7 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 					maps = append(maps, fmt.Sprintf("/%s ← %s (%d)", mp.Image, cmpOr(mp.Repo, "."), mp.Support))
 				}
 				v.Evidence = append(v.Evidence, graph.Evidence{Source: "blob-index", Detail: fmt.Sprintf("%d files held by the repository at the mapped paths, %d image files it never held; mappings %s", m.Files, m.Unknown, strings.Join(maps, ", "))})
-				if len(m.Best) == 0 {
+				if len(m.Best) == 0 && m.Files >= minMatchedFiles {
 					v.Evidence = append(v.Evidence, graph.Evidence{Source: "blob-index", Detail: fmt.Sprintf("the closest commit differs in %d files", m.Mismatch)})
 				}
 				ex.Votes = append(ex.Votes, v)

@@ -68,18 +68,15 @@ func runDemo(ctx context.Context, g *globals, dir, format string) error {
 	if format == "json" {
 		quiet.quiet = true // keep stdout pure JSON
 	}
-	rb, err := source.ScanRepo(ctx, e.RepoPath, source.Options{Logger: g.logger()})
+	ropts := source.Options{Logger: g.logger()}
+	rb, err := source.ScanRepo(ctx, e.RepoPath, ropts)
 	if err != nil {
 		return err
 	}
-	if err := ingestInto(ctx, &quiet, st, "table", rb); err != nil {
+	if err := ingestRepo(ctx, &quiet, st, "table", e.RepoPath, ropts, rb); err != nil {
 		return err
 	}
-	ib, err := image.Scan(ctx, e.ImageRef, image.WithInsecure())
-	if err != nil {
-		return err
-	}
-	if err := ingestInto(ctx, &quiet, st, "table", ib); err != nil {
+	if err := ingestImage(ctx, &quiet, st, "table", e.ImageRef, image.WithInsecure()); err != nil {
 		return err
 	}
 	f, err := os.Open(e.SnapshotPath)

@@ -106,15 +106,20 @@ func newScanRepoCmd(g *globals) *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		// The blob index first: lineage, re-resolved after the ingest, reads it.
-		is, err := source.IndexBlobs(ctx, args[0], st, opts)
-		if err != nil {
-			return err
-		}
-		g.logger().Debug("blob index", "repo", is.Repo, "commits", is.Commits, "indexed", is.Indexed, "changes", is.Changes, "took", is.Took)
-		return ingestInto(ctx, g, st, out.value, b)
+		return ingestRepo(ctx, g, st, out.value, args[0], opts, b)
 	}
 	return c
+}
+
+// ingestRepo brings the repository's blob index up to date and ingests its
+// scan: the index first, since lineage, re-resolved after the ingest, reads it.
+func ingestRepo(ctx context.Context, g *globals, st store.Store, format, path string, opts source.Options, b *graph.Batch) error {
+	is, err := source.IndexBlobs(ctx, path, st, opts)
+	if err != nil {
+		return err
+	}
+	g.logger().Debug("blob index", "repo", is.Repo, "commits", is.Commits, "indexed", is.Indexed, "changes", is.Changes, "took", is.Took)
+	return ingestInto(ctx, g, st, format, b)
 }
 
 // imageFlags are the flags of every command that opens an image.
@@ -181,23 +186,12 @@ func newScanImageCmd(g *globals) *cobra.Command {
 			gh.Token = os.Getenv("GITHUB_TOKEN")
 			opts = append(opts, image.WithGitHubAttestations(gh))
 		}
-		t, err := image.Open(ctx, args[0], opts...)
-		if err != nil {
-			return err
-		}
-		defer t.Close()
 		st, err := g.openStore(ctx)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		// The files of each image's own layers, for lineage's content match.
-		for _, im := range t.Images {
-			if err := putImageFiles(ctx, g, st, im); err != nil {
-				return err
-			}
-		}
-		return ingestInto(ctx, g, st, out.value, t.Batch(time.Now()))
+		return ingestImage(ctx, g, st, out.value, args[0], opts...)
 	}
 	return c
 }
@@ -236,6 +230,22 @@ Live listing from a kubeconfig comes in a later release.`,
 		return ingest(c.Context(), g, out, b)
 	}
 	return c
+}
+
+// ingestImage opens an image, stores the files of each of its images' own
+// layers for lineage's content match, and ingests its facts.
+func ingestImage(ctx context.Context, g *globals, st store.Store, format, ref string, opts ...image.Option) error {
+	t, err := image.Open(ctx, ref, opts...)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	for _, im := range t.Images {
+		if err := putImageFiles(ctx, g, st, im); err != nil {
+			return err
+		}
+	}
+	return ingestInto(ctx, g, st, format, t.Batch(time.Now()))
 }
 
 // putImageFiles stores the git blob hashes of the files the image's own build
