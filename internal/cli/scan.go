@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -197,23 +198,45 @@ func newScanImageCmd(g *globals) *cobra.Command {
 }
 
 func newScanK8sCmd(g *globals) *cobra.Command {
-	var snapshot, cluster string
+	var snapshot, cluster, kubeconfig, kubeContext string
 	c := &cobra.Command{
-		Use:   "k8s --snapshot FILE",
+		Use:   "k8s [--snapshot FILE | --kubeconfig FILE --context NAME]",
 		Short: "Index what runs in a Kubernetes cluster: pods, containers, running image digests, services",
-		Long: `Index a Kubernetes cluster from a snapshot made with
-  kubectl get pods,services -A -o json > FILE
-Live listing from a kubeconfig comes in a later release.`,
-		Example: `  kubectl get pods,services -A -o json > prod.json
+		Long: `Index a Kubernetes cluster: its pods (with their owners, containers, security
+context and the image digest each container runs) and services.
+
+Live, through the API server, with the kubeconfig kubectl would use (--kubeconfig,
+else $KUBECONFIG, else ~/.kube/config; --context, else the current one; inside a pod,
+its service account). The identity needs get/list on pods and services in all
+namespaces. The cluster is named after the context unless --cluster says otherwise.
+
+Or offline, from a snapshot made with
+  kubectl get pods,services -A -o json > FILE`,
+		Example: `  tether scan k8s --context prod-eu-1
+  kubectl get pods,services -A -o json > prod.json
   tether scan k8s --snapshot prod.json --cluster prod-eu-1`,
 		Args: args(),
 	}
 	out := addOutputFlag(c, "table", "json")
-	c.Flags().StringVar(&snapshot, "snapshot", "", "a 'kubectl get pods,services -o json' dump (JSON or YAML; - for stdin)")
-	c.Flags().StringVar(&cluster, "cluster", "default", "the cluster's name in the graph")
+	c.Flags().StringVar(&snapshot, "snapshot", "", "a 'kubectl get pods,services -o json' dump (JSON or YAML; - for stdin) instead of the live cluster")
+	c.Flags().StringVar(&cluster, "cluster", "", "the cluster's name in the graph (default: the kubeconfig context, or \"default\" for a snapshot)")
+	c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	c.Flags().StringVar(&kubeContext, "context", "", "the kubeconfig context (default: the current one)")
 	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx := c.Context()
 		if snapshot == "" {
-			return fmt.Errorf("--snapshot FILE is required: make one with 'kubectl get pods,services -A -o json > FILE'")
+			cfg, name, err := runtime.KubeConfig(kubeconfig, kubeContext)
+			if err != nil {
+				return err
+			}
+			b, err := runtime.ReadK8sLive(ctx, cfg, runtime.K8sOptions{Cluster: cmp.Or(cluster, name), Source: cfg.Host, Logger: g.logger()})
+			if err != nil {
+				return err
+			}
+			return ingest(ctx, g, out, b)
+		}
+		if kubeconfig != "" || kubeContext != "" {
+			return fmt.Errorf("--snapshot reads a file: it takes no --kubeconfig or --context")
 		}
 		f := os.Stdin
 		if snapshot != "-" {
@@ -223,11 +246,11 @@ Live listing from a kubeconfig comes in a later release.`,
 			}
 			defer f.Close()
 		}
-		b, err := runtime.ReadK8sSnapshot(c.Context(), f, runtime.K8sOptions{Cluster: cluster, Source: snapshot})
+		b, err := runtime.ReadK8sSnapshot(ctx, f, runtime.K8sOptions{Cluster: cmp.Or(cluster, "default"), Source: snapshot})
 		if err != nil {
 			return err
 		}
-		return ingest(c.Context(), g, out, b)
+		return ingest(ctx, g, out, b)
 	}
 	return c
 }

@@ -1,0 +1,58 @@
+package cli_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tether-sec/tether/graph"
+	"github.com/tether-sec/tether/internal/testkube"
+	"github.com/tether-sec/tether/store"
+)
+
+// TestScanK8sLive scans a real API server through a kubeconfig: the cluster is
+// named after the context, and the running digest a pod's status reports is in
+// the graph.
+func TestScanK8sLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Kubernetes API server")
+	}
+	srv := testkube.Start(t)
+	ctx := context.Background()
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
+	p, err := cs.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-1"},
+		Spec:       corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2"}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "api", Image: "reg.example/acme/api:1.4.2", ImageID: "reg.example/acme/api@" + digest}}}
+	if _, err := cs.CoreV1().Pods("default").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "tether.db")
+	if code, out, stderr := run(t, "scan", "k8s", "--kubeconfig", srv.Kubeconfig, "--db", db); code != 0 {
+		t.Fatalf("scan k8s: exit %d\n%s%s", code, out, stderr)
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	edges, err := st.Edges(ctx, store.EdgeQuery{From: graph.ContainerID("test", "default", "api-1", "api"), Kind: graph.EdgeRuns})
+	if err != nil || len(edges) != 1 || edges[0].To != graph.ImageID(digest) {
+		t.Errorf("runs edges %+v, %v; want the container of cluster \"test\" running %s", edges, err, digest)
+	}
+	if code, _, stderr := run(t, "scan", "k8s", "--snapshot", "x.json", "--context", "test", "--db", db); code != 2 || stderr == "" {
+		t.Errorf("--snapshot with --context: exit %d", code)
+	}
+}

@@ -1,0 +1,127 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tether-sec/tether/graph"
+)
+
+// listPage is how many objects one list request asks for; the API server
+// continues the list with a token, so large clusters are read in pages.
+const listPage = 500
+
+// ErrCluster is matched by the error of a cluster that cannot be reached or
+// read: no kubeconfig, a refused connection, no permission to list.
+var ErrCluster = errors.New("runtime: cannot read the Kubernetes cluster")
+
+// KubeConfig loads the client configuration the way kubectl does: the
+// kubeconfig file (path, else $KUBECONFIG, else ~/.kube/config) with the given
+// context (empty: the current one), or the in-cluster service account when no
+// file exists and tether runs in a pod. It returns the config and the context
+// name, which names the cluster by default.
+func KubeConfig(path, context string) (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if path != "" {
+		rules.ExplicitPath = path
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		if ic, ierr := rest.InClusterConfig(); ierr == nil && path == "" && context == "" {
+			return ic, "in-cluster", nil
+		}
+		return nil, "", fmt.Errorf("%w: %v (pass --kubeconfig FILE and --context NAME, run inside the cluster, or read a snapshot with --snapshot FILE)", ErrCluster, err)
+	}
+	raw, err := cc.RawConfig()
+	name := context
+	if err == nil && name == "" {
+		name = raw.CurrentContext
+	}
+	return cfg, name, nil
+}
+
+// ReadK8sLive lists the pods and services of every namespace through the API
+// server and returns the same facts ReadK8sSnapshot gives for a snapshot of
+// them. Lists are read in pages of 500.
+func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph.Batch, error) {
+	opts = opts.withDefaults()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCluster, err)
+	}
+	snap := &snapshot{skipped: map[string]int{}}
+	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := cs.CoreV1().Pods(metav1.NamespaceAll).List(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		snap.pods = append(snap.pods, l.Items...)
+		return l.Continue, nil
+	})
+	if err != nil {
+		return nil, clusterError(cfg.Host, "pods", err)
+	}
+	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := cs.CoreV1().Services(metav1.NamespaceAll).List(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		snap.services = append(snap.services, l.Items...)
+		return l.Continue, nil
+	})
+	if err != nil {
+		return nil, clusterError(cfg.Host, "services", err)
+	}
+	for i := range snap.pods {
+		setKind(&snap.pods[i].TypeMeta, "Pod")
+	}
+	for i := range snap.services {
+		setKind(&snap.services[i].TypeMeta, "Service")
+	}
+	opts.Logger.Debug("runtime: listed the cluster", "server", cfg.Host, "pods", len(snap.pods), "services", len(snap.services))
+	return buildBatch(ctx, snap, opts)
+}
+
+// setKind fills the type of a listed object, which list responses leave out.
+func setKind(tm *metav1.TypeMeta, kind string) {
+	tm.APIVersion, tm.Kind = corev1.SchemeGroupVersion.String(), kind
+}
+
+// listAll runs one paged list to its end.
+func listAll(ctx context.Context, page func(metav1.ListOptions) (string, error)) error {
+	lo := metav1.ListOptions{Limit: listPage}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, err := page(lo)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		lo.Continue = next
+	}
+}
+
+func clusterError(host, what string, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w: %s: listing %s is forbidden: the identity needs list on pods and services in all namespaces (a ClusterRole with get/list/watch): %v", ErrCluster, host, what, err)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("%w: %s: the credentials were refused: refresh the kubeconfig's token: %v", ErrCluster, host, err)
+	}
+	return fmt.Errorf("%w: %s: listing %s: %v", ErrCluster, host, what, err)
+}

@@ -1,0 +1,123 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/tether-sec/tether/internal/testenv"
+	"github.com/tether-sec/tether/internal/testkube"
+	"github.com/tether-sec/tether/runtime"
+)
+
+// TestReadK8sLive writes pods (more than one list page of them) and a service
+// to a real API server, as a kubelet would report them (status with image IDs),
+// and checks that listing the cluster gives exactly the facts of reading
+// `kubectl get pods,services -A -o json` from the same server.
+func TestReadK8sLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Kubernetes API server")
+	}
+	srv := testkube.Start(t)
+	ctx := context.Background()
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"payments", "web"} {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
+	createPod := func(ns, name string, labels map[string]string) {
+		t.Helper()
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "api-7d9c6b5f4", UID: "0a1b2c3d-0000-4000-8000-000000000001", Controller: ptr(true)}}},
+			Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2",
+				SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}},
+		}
+		created, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "api", Ready: true, Image: "reg.example/acme/api:1.4.2", ImageID: "reg.example/acme/api@" + digest,
+			ContainerID: "containerd://" + fmt.Sprintf("%064x", len(name)),
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}},
+		}}}
+		if _, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 510 pods: the live list reads them in two pages.
+	for i := range 510 {
+		createPod("payments", fmt.Sprintf("api-7d9c6b5f4-%03d", i), map[string]string{"app": "api"})
+	}
+	createPod("web", "front-1", map[string]string{"app": "front"})
+	if _, err := cs.CoreV1().Services("payments").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "payments"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "api"},
+			Ports: []corev1.ServicePort{{Port: 443, TargetPort: intstr.FromInt32(8080)}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := runtime.K8sOptions{Cluster: "prod", Source: "test", Now: now}
+	live, err := runtime.ReadK8sLive(ctx, srv.Config, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectl := testenv.LookPath(t, "kubectl", "apt-get install -y kubectl")
+	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services", "-A", "-o", "json")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl: %v", err)
+	}
+	snap, err := runtime.ReadK8sSnapshot(ctx, bytes.NewReader(out), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBatch(t, live)
+	if d := cmp.Diff(snap.Nodes, live.Nodes); d != "" {
+		t.Errorf("nodes: snapshot (-) and live (+) differ:\n%s", d)
+	}
+	if d := cmp.Diff(snap.Edges, live.Edges); d != "" {
+		t.Errorf("edges: snapshot (-) and live (+) differ:\n%s", d)
+	}
+	pods := 0
+	for _, n := range live.Nodes {
+		if n.Attrs["kind"] == "Pod" {
+			pods++
+		}
+	}
+	if pods != 511 {
+		t.Errorf("%d pods, want 511", pods)
+	}
+
+	// The kubeconfig loads as kubectl loads it; a refused token is a clear error.
+	cfg, name, err := runtime.KubeConfig(srv.Kubeconfig, "")
+	if err != nil || name != "test" || cfg.Host != srv.Config.Host {
+		t.Errorf("KubeConfig = %v, %q, %v", cfg, name, err)
+	}
+	bad := rest.CopyConfig(srv.Config)
+	bad.BearerToken = "wrong"
+	if _, err := runtime.ReadK8sLive(ctx, bad, opts); !errors.Is(err, runtime.ErrCluster) {
+		t.Errorf("wrong token: %v", err)
+	}
+	if _, _, err := runtime.KubeConfig(os.DevNull, ""); !errors.Is(err, runtime.ErrCluster) {
+		t.Errorf("empty kubeconfig: %v", err)
+	}
+}
