@@ -88,7 +88,7 @@ func newScanRepoCmd(g *globals) *cobra.Command {
 	var maxCommits int
 	c := &cobra.Command{
 		Use:   "repo PATH",
-		Short: "Index a git repository: commits, files, Dockerfiles, CODEOWNERS",
+		Short: "Index a git repository: commits, files, Dockerfiles, CODEOWNERS, CI workflows, and its blob index for lineage",
 		Example: `  tether scan repo .
   tether scan repo ~/src/payments-api --max-commits 500`,
 		Args: args("PATH"),
@@ -165,7 +165,7 @@ func newScanImageCmd(g *globals) *cobra.Command {
 	var f imageFlags
 	c := &cobra.Command{
 		Use:   "image REF",
-		Short: "Index a container image: manifest digest, platforms, config, history, labels, layers",
+		Short: "Index a container image: manifest digest, platforms, config, history, labels, layers, attestations, and its files for lineage",
 		Long:  "Index a container image. REF is one of:\n" + imageRefHelp,
 		Example: `  tether scan image ghcr.io/acme/payments-api:1.4.2
   tether scan image oci:./build/oci
