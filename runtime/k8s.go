@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -111,6 +112,10 @@ func (o K8sOptions) withDefaults() K8sOptions {
 // selectors match. Nodes are sorted by ID and edges by key, so the same snapshot
 // gives the same batch apart from its ObservedAt.
 //
+// Workload controllers in the input (apps/v1 ReplicaSet, Deployment, StatefulSet,
+// DaemonSet; batch/v1 Job, CronJob) become observed workloads with their own
+// owners, so the chain runs pod → ReplicaSet → Deployment.
+//
 // It reads the output of `kubectl get pods,services -A -o json` (a List), a PodList,
 // a ServiceList or a single Pod or Service, as JSON or YAML (several YAML documents
 // or JSON values may follow each other). Items of other kinds are skipped and
@@ -145,14 +150,24 @@ func ReadK8sSnapshot(ctx context.Context, r io.Reader, opts K8sOptions) (b *grap
 	return buildBatch(ctx, snap, opts)
 }
 
+// controllerKinds are the workload controllers read (apiVersion and kind): the
+// chain from a pod to the object a team deploys.
+var controllerKinds = map[string]bool{
+	"apps/v1 ReplicaSet": true, "apps/v1 Deployment": true, "apps/v1 StatefulSet": true,
+	"apps/v1 DaemonSet": true, "batch/v1 Job": true, "batch/v1 CronJob": true,
+}
+
 // snapshot is what a snapshot file held.
 type snapshot struct {
 	pods     []corev1.Pod
 	services []corev1.Service
-	skipped  map[string]int // "apiVersion kind" → count
-	invalid  []*itemError
-	topKind  string // the kind of the first document
-	lists    bool   // whether any document was a list
+	// controllers are the pods' owners and theirs: ReplicaSets, Deployments,
+	// StatefulSets, DaemonSets, Jobs, CronJobs (metadata only).
+	controllers []metav1.PartialObjectMetadata
+	skipped     map[string]int // "apiVersion kind" → count
+	invalid     []*itemError
+	topKind     string // the kind of the first document
+	lists       bool   // whether any document was a list
 }
 
 type itemError struct {
@@ -248,7 +263,7 @@ func decodeSnapshot(ctx context.Context, data []byte, opts K8sOptions) (*snapsho
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		opts.Logger.Info("skipped items that are neither pods nor services", "file", opts.Source, "kind", k, "count", s.skipped[k])
+		opts.Logger.Info("skipped items that are not pods, services or workload controllers", "file", opts.Source, "kind", k, "count", s.skipped[k])
 	}
 	if len(s.pods) == 0 && len(s.services) == 0 {
 		e := &SnapshotError{File: opts.Source, Kind: s.topKind, Reason: "no pods or services"}
@@ -313,6 +328,18 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 			return
 		}
 		s.services = append(s.services, svc)
+	case controllerKinds[apiVersion+" "+kind]:
+		var m metav1.PartialObjectMetadata
+		if err := json.Unmarshal(raw, &m); err != nil {
+			s.invalid = append(s.invalid, &itemError{index, kind, name, err})
+			return
+		}
+		if m.Name == "" {
+			s.invalid = append(s.invalid, &itemError{index, kind, name, errors.New("metadata.name is empty")})
+			return
+		}
+		m.APIVersion, m.Kind = apiVersion, kind
+		s.controllers = append(s.controllers, m)
 	default:
 		key := kind
 		if key == "" {

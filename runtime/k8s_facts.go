@@ -66,6 +66,12 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 			return nil, err
 		}
 	}
+	slices.SortStableFunc(s.controllers, func(a, b metav1.PartialObjectMetadata) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	for i := range s.controllers {
+		addController(b, cluster, &s.controllers[i])
+	}
 	return sorted(b), nil
 }
 
@@ -138,26 +144,7 @@ func addPod(b *graph.Batch, cluster string, p *corev1.Pod) {
 	b.Link(podID, graph.EdgeInCluster, graph.ClusterID(cluster), MethodK8sSnapshot, 1,
 		graph.Evidence{Source: MethodK8sSnapshot, Detail: "cluster=" + cluster})
 
-	for i, o := range p.OwnerReferences {
-		if o.Kind == "" || o.Name == "" {
-			continue
-		}
-		if o.Kind == "Node" && (o.APIVersion == "v1" || o.APIVersion == "") {
-			continue // a mirror pod's Node is not a workload; Static says so
-		}
-		ownerID := graph.WorkloadID(cluster, ns, o.Kind, o.Name)
-		b.AddNode(graph.Node{ID: ownerID, Kind: graph.KindWorkload, Name: ns + "/" + o.Name, Stub: true,
-			Attrs: graph.Attrs(WorkloadAttrs{Kind: o.Kind, APIVersion: o.APIVersion, Namespace: ns, Name: o.Name, UID: string(o.UID)})})
-		detail := fmt.Sprintf("metadata.ownerReferences[%d]=%s %s %s", i, o.APIVersion, o.Kind, o.Name)
-		if o.UID != "" {
-			detail += " uid=" + string(o.UID)
-		}
-		b.AddEdge(graph.Edge{
-			From: podID, Kind: graph.EdgeControlledBy, To: ownerID, Method: MethodK8sOwnerRef, Confidence: 1,
-			Evidence: []graph.Evidence{{Source: MethodK8sOwnerRef, Detail: detail}},
-			Attrs:    graph.Attrs(ControlledByAttrs{Controller: o.Controller != nil && *o.Controller}),
-		})
-	}
+	addOwners(b, cluster, ns, podID, p.OwnerReferences)
 
 	volumes := make(map[string]*corev1.Volume, len(p.Spec.Volumes))
 	for i := range p.Spec.Volumes {
@@ -175,6 +162,48 @@ func addPod(b *graph.Batch, cluster string, p *corev1.Pod) {
 		c := corev1.Container(ec.EphemeralContainerCommon)
 		pc.add(&c, ContainerEphemeral, ec.TargetContainerName, "spec.ephemeralContainers", "status.ephemeralContainerStatuses", p.Status.EphemeralContainerStatuses)
 	}
+}
+
+// addOwners draws controlled_by edges from a workload to its owners (stubs until
+// the owner itself is read).
+func addOwners(b *graph.Batch, cluster, ns string, from graph.ID, refs []metav1.OwnerReference) {
+	for i, o := range refs {
+		if o.Kind == "" || o.Name == "" {
+			continue
+		}
+		if o.Kind == "Node" && (o.APIVersion == "v1" || o.APIVersion == "") {
+			continue // a mirror pod's Node is not a workload; Static says so
+		}
+		ownerID := graph.WorkloadID(cluster, ns, o.Kind, o.Name)
+		b.AddNode(graph.Node{ID: ownerID, Kind: graph.KindWorkload, Name: ns + "/" + o.Name, Stub: true,
+			Attrs: graph.Attrs(WorkloadAttrs{Kind: o.Kind, APIVersion: o.APIVersion, Namespace: ns, Name: o.Name, UID: string(o.UID)})})
+		detail := fmt.Sprintf("metadata.ownerReferences[%d]=%s %s %s", i, o.APIVersion, o.Kind, o.Name)
+		if o.UID != "" {
+			detail += " uid=" + string(o.UID)
+		}
+		b.AddEdge(graph.Edge{
+			From: from, Kind: graph.EdgeControlledBy, To: ownerID, Method: MethodK8sOwnerRef, Confidence: 1,
+			Evidence: []graph.Evidence{{Source: MethodK8sOwnerRef, Detail: detail}},
+			Attrs:    graph.Attrs(ControlledByAttrs{Controller: o.Controller != nil && *o.Controller}),
+		})
+	}
+}
+
+// addController adds a workload controller (ReplicaSet, Deployment, …) as an
+// observed workload with its own owners: the chain from a pod upwards.
+func addController(b *graph.Batch, cluster string, m *metav1.PartialObjectMetadata) {
+	ns := cmp.Or(m.Namespace, metav1.NamespaceDefault)
+	id := graph.WorkloadID(cluster, ns, m.Kind, m.Name)
+	attrs := WorkloadAttrs{Kind: m.Kind, APIVersion: m.APIVersion, Namespace: ns, Name: m.Name, UID: string(m.UID),
+		Created: timeString(m.CreationTimestamp), Labels: m.Labels}
+	for _, o := range m.OwnerReferences {
+		attrs.Owners = append(attrs.Owners, OwnerRef{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: string(o.UID),
+			Controller: o.Controller != nil && *o.Controller})
+	}
+	b.AddNode(graph.Node{ID: id, Kind: graph.KindWorkload, Name: ns + "/" + m.Name, Attrs: graph.Attrs(attrs)})
+	b.Link(id, graph.EdgeInCluster, graph.ClusterID(cluster), MethodK8sSnapshot, 1,
+		graph.Evidence{Source: MethodK8sSnapshot, Detail: "cluster=" + cluster})
+	addOwners(b, cluster, ns, id, m.OwnerReferences)
 }
 
 type podContainers struct {

@@ -278,8 +278,10 @@ func listNodes() []graph.Node {
 				Owners: []runtime.OwnerRef{rsOwner},
 				Phase:  "Pending", ServiceAccount: "web",
 			})},
-		{ID: graph.WorkloadID("prod", "shop", "ReplicaSet", "web-7d9c8b6f5d"), Kind: graph.KindWorkload, Name: "shop/web-7d9c8b6f5d", Stub: true,
-			Attrs: map[string]any{"kind": "ReplicaSet", "api_version": "apps/v1", "namespace": "shop", "name": "web-7d9c8b6f5d", "uid": "0d0f6f0e-7a51-4d43-9d0e-4c7a3c1b7a10"}},
+		// The ReplicaSet is in the list itself: observed, not a stub.
+		{ID: graph.WorkloadID("prod", "shop", "ReplicaSet", "web-7d9c8b6f5d"), Kind: graph.KindWorkload, Name: "shop/web-7d9c8b6f5d",
+			Attrs: map[string]any{"kind": "ReplicaSet", "api_version": "apps/v1", "namespace": "shop", "name": "web-7d9c8b6f5d", "uid": "0d0f6f0e-7a51-4d43-9d0e-4c7a3c1b7a10",
+				"created": "2026-03-02T09:15:03Z", "labels": map[string]any{"app": "web", "pod-template-hash": "7d9c8b6f5d"}}},
 	}
 }
 
@@ -306,6 +308,7 @@ func listEdges() []graph.Edge {
 		runs(ctr("shop", webPod, "web"), webDigest,
 			"status.containerStatuses[web].imageID=registry.example.com/shop/web@"+webDigest, webImg, webImg),
 		inWorkload(ctr("shop", pending, "web"), pod("shop", pending), "spec.containers[web]"),
+		inCluster(graph.WorkloadID("prod", "shop", "ReplicaSet", "web-7d9c8b6f5d")),
 		inCluster(svc("default", "kubernetes")),
 		inCluster(svc("monitoring", "node-exporter")),
 		exposes(svc("monitoring", "node-exporter"), pod("monitoring", "node-exporter-x7k9q"), "app=node-exporter"),
@@ -722,6 +725,7 @@ func TestSkippedAndInvalidAreLogged(t *testing.T) {
 	  {"apiVersion":"v1","kind":"Pod","metadata":{"name":"b","namespace":"ns"},"spec":{"containers":"oops"}},
 	  {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}},
 	  {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"e"}},
+	  {"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"g"}},
 	  {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":{"password":"` + fakeSecret + `"}}]}`
 	if _, err := runtime.ReadK8sSnapshot(context.Background(), strings.NewReader(in), runtime.K8sOptions{Source: "mixed.json", Logger: logger}); err != nil {
 		t.Fatal(err)
@@ -742,8 +746,8 @@ func TestSkippedAndInvalidAreLogged(t *testing.T) {
 	want := []rec{
 		{Level: "WARN", Msg: "skipped an item that could not be read", File: "mixed.json",
 			Error: "item 1 (Pod ns/b): json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"},
-		{Level: "INFO", Msg: "skipped items that are neither pods nor services", File: "mixed.json", Kind: "apps/v1 Deployment", Count: 2},
-		{Level: "INFO", Msg: "skipped items that are neither pods nor services", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services or workload controllers", File: "mixed.json", Kind: "networking.k8s.io/v1 Ingress", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services or workload controllers", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log records (-want +got):\n%s", diff)

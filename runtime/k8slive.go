@@ -8,12 +8,27 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tether-sec/tether/graph"
 )
+
+// controllerGVKs are the workload controllers listed with the pods.
+var controllerGVKs = []struct {
+	schema.GroupVersionKind
+	resource string
+}{
+	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "ReplicaSet"}, "replicasets"},
+	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "deployments"},
+	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}, "statefulsets"},
+	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}, "daemonsets"},
+	{schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}, "jobs"},
+	{schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}, "cronjobs"},
+}
 
 // listPage is how many objects one list request asks for; the API server
 // continues the list with a token, so large clusters are read in pages.
@@ -49,9 +64,10 @@ func KubeConfig(path, context string) (*rest.Config, string, error) {
 	return cfg, name, nil
 }
 
-// ReadK8sLive lists the pods and services of every namespace through the API
-// server and returns the same facts ReadK8sSnapshot gives for a snapshot of
-// them. Lists are read in pages of 500.
+// ReadK8sLive lists the pods, services and workload controllers (ReplicaSets,
+// Deployments, StatefulSets, DaemonSets, Jobs, CronJobs; metadata only) of every
+// namespace through the API server and returns the same facts ReadK8sSnapshot
+// gives for a snapshot of them. Lists are read in pages of 500.
 func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph.Batch, error) {
 	opts = opts.withDefaults()
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -80,6 +96,35 @@ func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph
 	})
 	if err != nil {
 		return nil, clusterError(cfg.Host, "services", err)
+	}
+	// The pods' controllers, metadata only (owner references are all the chain
+	// needs), through the metadata client.
+	mc, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCluster, err)
+	}
+	for _, gvk := range controllerGVKs {
+		gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: gvk.resource}
+		err := listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+			l, err := mc.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			for _, it := range l.Items {
+				it.APIVersion, it.Kind = gvk.GroupVersion().String(), gvk.Kind
+				snap.controllers = append(snap.controllers, it)
+			}
+			return l.Continue, nil
+		})
+		if apierrors.IsForbidden(err) {
+			// Without permission on a controller kind the chain stops at the
+			// pod's owner reference, as in a snapshot of pods only.
+			opts.Logger.Warn("runtime: cannot list "+gvr.Resource+": the chain stops at the pods' owner references", "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, clusterError(cfg.Host, gvr.Resource, err)
+		}
 	}
 	for i := range snap.pods {
 		setKind(&snap.pods[i].TypeMeta, "Pod")

@@ -10,12 +10,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testenv"
 	"github.com/tether-sec/tether/internal/testkube"
 	"github.com/tether-sec/tether/runtime"
@@ -41,13 +44,51 @@ func TestReadK8sLive(t *testing.T) {
 		}
 	}
 	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
+	// The chain a Deployment makes (no controller manager runs: the objects are
+	// written as it would write them): Deployment → ReplicaSet → pods.
+	labels := map[string]string{"app": "api"}
+	podTemplate := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2"}}}}
+	dep, err := cs.AppsV1().Deployments("payments").Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "payments"},
+		Spec:       appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: podTemplate},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := cs.AppsV1().ReplicaSets("payments").Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-7d9c6b5f4", Namespace: "payments", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "api", UID: dep.UID, Controller: ptr(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: podTemplate},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cron, err := cs.BatchV1().CronJobs("web").Create(ctx, &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "report", Namespace: "web"},
+		Spec: batchv1.CronJobSpec{Schedule: "0 * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "r", Image: "reg.example/acme/report:1"}}}}}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.BatchV1().Jobs("web").Create(ctx, &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "report-29000000", Namespace: "web",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: "report", UID: cron.UID, Controller: ptr(true)}}},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "r", Image: "reg.example/acme/report:1"}}}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	createPod := func(ns, name string, labels map[string]string) {
 		t.Helper()
 		p := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels,
-				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "api-7d9c6b5f4", UID: "0a1b2c3d-0000-4000-8000-000000000001", Controller: ptr(true)}}},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 			Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2",
 				SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}},
+		}
+		if ns == rs.Namespace {
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr(true)}}
 		}
 		created, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		if err != nil {
@@ -81,7 +122,7 @@ func TestReadK8sLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	kubectl := testenv.LookPath(t, "kubectl", "apt-get install -y kubectl")
-	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services", "-A", "-o", "json")
+	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs", "-A", "-o", "json")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kubectl: %v", err)
@@ -105,6 +146,27 @@ func TestReadK8sLive(t *testing.T) {
 	}
 	if pods != 511 {
 		t.Errorf("%d pods, want 511", pods)
+	}
+	// The chain: pod → ReplicaSet → Deployment, Job → CronJob, all observed.
+	chain := map[string]bool{}
+	for _, e := range live.Edges {
+		if e.Kind == graph.EdgeControlledBy {
+			chain[string(e.From)+" → "+string(e.To)] = true
+		}
+	}
+	for _, want := range []string{
+		string(graph.WorkloadID("prod", "payments", "ReplicaSet", "api-7d9c6b5f4")) + " → " + string(graph.WorkloadID("prod", "payments", "Deployment", "api")),
+		string(graph.WorkloadID("prod", "web", "Job", "report-29000000")) + " → " + string(graph.WorkloadID("prod", "web", "CronJob", "report")),
+		string(graph.WorkloadID("prod", "payments", "Pod", "api-7d9c6b5f4-000")) + " → " + string(graph.WorkloadID("prod", "payments", "ReplicaSet", "api-7d9c6b5f4")),
+	} {
+		if !chain[want] {
+			t.Errorf("no controlled_by %s", want)
+		}
+	}
+	for _, n := range live.Nodes {
+		if n.Kind == graph.KindWorkload && n.Stub {
+			t.Errorf("workload %s is a stub: every controller was listed", n.ID)
+		}
 	}
 
 	// The kubeconfig loads as kubectl loads it; a refused token is a clear error.
