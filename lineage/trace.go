@@ -47,7 +47,10 @@ type Chain struct {
 // Trace is the answer to "where did this come from".
 type Trace struct {
 	Subject NodeRef `json:"subject"`
-	Chains  []Chain `json:"chains"`
+	// Controllers are the pod's controller chain (pod → ReplicaSet →
+	// Deployment, Job → CronJob), where the subject is a pod.
+	Controllers []Step  `json:"controllers,omitempty"`
+	Chains      []Chain `json:"chains"`
 }
 
 // TraceTarget traces a pod ("pod/NAMESPACE/NAME", optionally "pod/CLUSTER/NAMESPACE/NAME"),
@@ -199,6 +202,31 @@ func listAttr(attrs map[string]any, k string) []string {
 
 func tracePod(ctx context.Context, r Reader, w graph.Node) (*Trace, error) {
 	t := &Trace{Subject: ref(w)}
+	// The controller chain, up to a few levels (owner references can loop in a
+	// hostile snapshot).
+	cur, seen := w, map[graph.ID]bool{w.ID: true}
+	for range 6 {
+		owners, err := r.Edges(ctx, store.EdgeQuery{From: cur.ID, Kind: graph.EdgeControlledBy})
+		if err != nil {
+			return nil, err
+		}
+		var next graph.Node
+		for _, oe := range owners {
+			o, err := r.Node(ctx, oe.To)
+			if err != nil {
+				return nil, err
+			}
+			t.Controllers = append(t.Controllers, step2(cur, oe, o))
+			if c, _ := oe.Attrs["controller"].(bool); c && !seen[o.ID] {
+				next = o
+			}
+		}
+		if next.ID == "" {
+			break
+		}
+		seen[next.ID] = true
+		cur = next
+	}
 	cs, err := r.Edges(ctx, store.EdgeQuery{To: w.ID, Kind: graph.EdgeInWorkload})
 	if err != nil {
 		return nil, err

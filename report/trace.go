@@ -25,6 +25,9 @@ func JSON(w io.Writer, v any) error {
 // and evidence, then the Dockerfile lines and the gaps.
 func TraceTable(w io.Writer, t *lineage.Trace) error {
 	fmt.Fprintf(w, "%s %s\n", t.Subject.Kind, t.Subject.Name)
+	for _, s := range t.Controllers {
+		fmt.Fprintf(w, "  %s %s %s (%s)\n", describe(s.From.Kind, s.From.Name), s.Link, describe(s.To.Kind, s.To.Name+" "+kindOf(s.To)), s.Method)
+	}
 	for _, ch := range t.Chains {
 		fmt.Fprintln(w)
 		if ch.Container != "" {
@@ -172,4 +175,13 @@ func firstOfRange(out []lineage.Step, id graph.ID) bool {
 		}
 	}
 	return false
+}
+
+// kindOf is the Kubernetes kind in a workload's ID ("workload:CLUSTER/NS/KIND/NAME").
+func kindOf(n lineage.NodeRef) string {
+	parts := strings.Split(n.ID.Key(), "/")
+	if n.Kind != graph.KindWorkload || len(parts) < 4 {
+		return ""
+	}
+	return "[" + parts[len(parts)-2] + "]"
 }

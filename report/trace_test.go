@@ -85,3 +85,21 @@ func TestTraceTableRange(t *testing.T) {
 		t.Error("the trace itself was changed")
 	}
 }
+
+// TestTraceTableControllers: a pod's controller chain heads the table.
+func TestTraceTableControllers(t *testing.T) {
+	pod := lineage.NodeRef{ID: graph.WorkloadID("prod", "shop", "Pod", "web-1"), Kind: graph.KindWorkload, Name: "shop/web-1"}
+	rs := lineage.NodeRef{ID: graph.WorkloadID("prod", "shop", "ReplicaSet", "web-7d9"), Kind: graph.KindWorkload, Name: "shop/web-7d9"}
+	dep := lineage.NodeRef{ID: graph.WorkloadID("prod", "shop", "Deployment", "web"), Kind: graph.KindWorkload, Name: "shop/web"}
+	tr := &lineage.Trace{Subject: pod, Controllers: []lineage.Step{
+		{From: pod, Link: graph.EdgeControlledBy, To: rs, Method: "k8s-owner-ref"},
+		{From: rs, Link: graph.EdgeControlledBy, To: dep, Method: "k8s-owner-ref"},
+	}}
+	var b bytes.Buffer
+	if err := report.TraceTable(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "controlled_by workload shop/web-7d9 [ReplicaSet]") || !strings.Contains(b.String(), "controlled_by workload shop/web [Deployment]") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
