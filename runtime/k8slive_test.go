@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -181,5 +182,71 @@ func TestReadK8sLive(t *testing.T) {
 	}
 	if _, _, err := runtime.KubeConfig(os.DevNull, ""); !errors.Is(err, runtime.ErrCluster) {
 		t.Errorf("empty kubeconfig: %v", err)
+	}
+}
+
+// TestWatchK8s: after the first full listing, a pod created later and the
+// status it reports when it runs arrive as batches of their own.
+func TestWatchK8s(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Kubernetes API server")
+	}
+	srv := testkube.Start(t)
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batches := make(chan *graph.Batch, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- runtime.WatchK8s(ctx, srv.Config, runtime.WatchOptions{K8sOptions: runtime.K8sOptions{Cluster: "prod"}, Flush: 100 * time.Millisecond},
+			func(b *graph.Batch) error { batches <- b; return nil })
+	}()
+	next := func(what string, ok func(*graph.Batch) bool) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case b := <-batches:
+				if ok(b) {
+					return
+				}
+			case err := <-done:
+				t.Fatalf("watch ended waiting for %s: %v", what, err)
+			case <-deadline:
+				t.Fatalf("no batch with %s in 20 s", what)
+			}
+		}
+	}
+	next("the first listing", func(b *graph.Batch) bool { return len(b.Nodes) >= 1 })
+
+	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
+	p, err := cs.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "late-1"},
+		Spec:       corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "app", Image: "reg.example/acme/app:2"}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	podID := graph.WorkloadID("prod", "default", "Pod", "late-1")
+	next("the new pod", func(b *graph.Batch) bool { _, ok := b.Node(podID); return ok })
+
+	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "reg.example/acme/app:2", ImageID: "reg.example/acme/app@" + digest}}}
+	if _, err := cs.CoreV1().Pods("default").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	next("the running digest", func(b *graph.Batch) bool {
+		for _, e := range b.Edges {
+			if e.Kind == graph.EdgeRuns && e.To == graph.ImageID(digest) {
+				return true
+			}
+		}
+		return false
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("watch ended with %v after cancel", err)
 	}
 }

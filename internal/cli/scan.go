@@ -199,6 +199,8 @@ func newScanImageCmd(g *globals) *cobra.Command {
 
 func newScanK8sCmd(g *globals) *cobra.Command {
 	var snapshot, cluster, kubeconfig, kubeContext string
+	var watch bool
+	var resync time.Duration
 	c := &cobra.Command{
 		Use:   "k8s [--snapshot FILE | --kubeconfig FILE --context NAME]",
 		Short: "Index what runs in a Kubernetes cluster: pods, containers, running image digests, services",
@@ -208,11 +210,15 @@ context and the image digest each container runs) and services.
 Live, through the API server, with the kubeconfig kubectl would use (--kubeconfig,
 else $KUBECONFIG, else ~/.kube/config; --context, else the current one; inside a pod,
 its service account). The identity needs get/list on pods and services in all
-namespaces. The cluster is named after the context unless --cluster says otherwise.
+namespaces (and on ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs and
+CronJobs for the owner chain). The cluster is named after the context unless --cluster
+says otherwise. With --watch it keeps watching and writes each change as it happens
+(and the whole cluster every --resync), so the graph records what ran when.
 
 Or offline, from a snapshot made with
   kubectl get pods,services -A -o json > FILE`,
 		Example: `  tether scan k8s --context prod-eu-1
+  tether scan k8s --context prod-eu-1 --watch      # record every change until interrupted
   kubectl get pods,services -A -o json > prod.json
   tether scan k8s --snapshot prod.json --cluster prod-eu-1`,
 		Args: args(),
@@ -222,6 +228,8 @@ Or offline, from a snapshot made with
 	c.Flags().StringVar(&cluster, "cluster", "", "the cluster's name in the graph (default: the kubeconfig context, or \"default\" for a snapshot)")
 	c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
 	c.Flags().StringVar(&kubeContext, "context", "", "the kubeconfig context (default: the current one)")
+	c.Flags().BoolVar(&watch, "watch", false, "keep watching the live cluster and record each change as it happens, until interrupted")
+	c.Flags().DurationVar(&resync, "resync", 10*time.Minute, "with --watch: re-read the whole cluster this often, so that what still runs is seen again")
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx := c.Context()
 		if snapshot == "" {
@@ -229,14 +237,26 @@ Or offline, from a snapshot made with
 			if err != nil {
 				return err
 			}
-			b, err := runtime.ReadK8sLive(ctx, cfg, runtime.K8sOptions{Cluster: cmp.Or(cluster, name), Source: cfg.Host, Logger: g.logger()})
+			ko := runtime.K8sOptions{Cluster: cmp.Or(cluster, name), Source: cfg.Host, Logger: g.logger()}
+			if watch {
+				st, err := g.openStore(ctx)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				g.say("watching %s (cluster %s); interrupt to stop", cfg.Host, ko.Cluster)
+				return runtime.WatchK8s(ctx, cfg, runtime.WatchOptions{K8sOptions: ko, Resync: resync}, func(b *graph.Batch) error {
+					return ingestInto(ctx, g, st, out.value, b)
+				})
+			}
+			b, err := runtime.ReadK8sLive(ctx, cfg, ko)
 			if err != nil {
 				return err
 			}
 			return ingest(ctx, g, out, b)
 		}
-		if kubeconfig != "" || kubeContext != "" {
-			return fmt.Errorf("--snapshot reads a file: it takes no --kubeconfig or --context")
+		if kubeconfig != "" || kubeContext != "" || watch {
+			return fmt.Errorf("--snapshot reads a file: it takes no --kubeconfig, --context or --watch")
 		}
 		f := os.Stdin
 		if snapshot != "-" {
