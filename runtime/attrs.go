@@ -77,6 +77,10 @@ type WorkloadAttrs struct {
 	// owned by the Node.
 	Static          bool         `json:"static,omitempty"`
 	SecurityContext *PodSecurity `json:"security_context,omitempty"`
+	// Privileges are what the pod's service account may do, where the input held
+	// the RBAC objects; IAMRole the role its IRSA annotation names.
+	Privileges *Privileges `json:"privileges,omitempty"`
+	IAMRole    string      `json:"iam_role,omitempty"`
 }
 
 // OwnerRef is one entry of metadata.ownerReferences.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -164,10 +165,16 @@ type snapshot struct {
 	// controllers are the pods' owners and theirs: ReplicaSets, Deployments,
 	// StatefulSets, DaemonSets, Jobs, CronJobs (metadata only).
 	controllers []metav1.PartialObjectMetadata
-	skipped     map[string]int // "apiVersion kind" → count
-	invalid     []*itemError
-	topKind     string // the kind of the first document
-	lists       bool   // whether any document was a list
+	// Identities: service accounts and the RBAC objects that grant them rights.
+	serviceAccounts     []corev1.ServiceAccount
+	roles               []rbacv1.Role
+	clusterRoles        []rbacv1.ClusterRole
+	roleBindings        []rbacv1.RoleBinding
+	clusterRoleBindings []rbacv1.ClusterRoleBinding
+	skipped             map[string]int // "apiVersion kind" → count
+	invalid             []*itemError
+	topKind             string // the kind of the first document
+	lists               bool   // whether any document was a list
 }
 
 type itemError struct {
@@ -263,7 +270,7 @@ func decodeSnapshot(ctx context.Context, data []byte, opts K8sOptions) (*snapsho
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		opts.Logger.Info("skipped items that are not pods, services or workload controllers", "file", opts.Source, "kind", k, "count", s.skipped[k])
+		opts.Logger.Info("skipped items that are not pods, services, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
 	}
 	if len(s.pods) == 0 && len(s.services) == 0 {
 		e := &SnapshotError{File: opts.Source, Kind: s.topKind, Reason: "no pods or services"}
@@ -328,6 +335,16 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 			return
 		}
 		s.services = append(s.services, svc)
+	case core && kind == "ServiceAccount":
+		decodeInto(s, index, kind, name, raw, &s.serviceAccounts)
+	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "Role":
+		decodeInto(s, index, kind, name, raw, &s.roles)
+	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "ClusterRole":
+		decodeInto(s, index, kind, name, raw, &s.clusterRoles)
+	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "RoleBinding":
+		decodeInto(s, index, kind, name, raw, &s.roleBindings)
+	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "ClusterRoleBinding":
+		decodeInto(s, index, kind, name, raw, &s.clusterRoleBindings)
 	case controllerKinds[apiVersion+" "+kind]:
 		var m metav1.PartialObjectMetadata
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -350,6 +367,16 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 		}
 		s.skipped[key]++
 	}
+}
+
+// decodeInto decodes one item into a new element of list, or records why not.
+func decodeInto[T any](s *snapshot, index int, kind, name string, raw json.RawMessage, list *[]T) {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		s.invalid = append(s.invalid, &itemError{index, kind, name, err})
+		return
+	}
+	*list = append(*list, v)
 }
 
 // splitDocuments returns the JSON text of each document of data: the JSON values

@@ -48,6 +48,7 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 	// byLabel indexes pods by namespace and one label, "ns\x00key=value", so that
 	// a service's selector is checked only against pods that carry one of its pairs.
 	byLabel := map[string][]*corev1.Pod{}
+	rbac := newRBACIndex(s)
 	for _, p := range pods {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -56,7 +57,7 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 			key := p.Namespace + "\x00" + k + "=" + v
 			byLabel[key] = append(byLabel[key], p)
 		}
-		addPod(b, cluster, p)
+		addPod(b, cluster, p, rbac)
 	}
 	for _, svc := range services {
 		if err := ctx.Err(); err != nil {
@@ -104,7 +105,7 @@ func sorted(b *graph.Batch) *graph.Batch {
 	return out
 }
 
-func addPod(b *graph.Batch, cluster string, p *corev1.Pod) {
+func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex) {
 	ns := p.Namespace
 	podID := graph.WorkloadID(cluster, ns, "Pod", p.Name)
 	attrs := WorkloadAttrs{
@@ -140,6 +141,7 @@ func addPod(b *graph.Batch, cluster string, p *corev1.Pod) {
 			attrs.Static = true
 		}
 	}
+	addIdentity(b, rbac, podID, p, &attrs)
 	b.AddNode(graph.Node{ID: podID, Kind: graph.KindWorkload, Name: ns + "/" + p.Name, Attrs: graph.Attrs(attrs)})
 	b.Link(podID, graph.EdgeInCluster, graph.ClusterID(cluster), MethodK8sSnapshot, 1,
 		graph.Evidence{Source: MethodK8sSnapshot, Detail: "cluster=" + cluster})

@@ -70,6 +70,15 @@ func KubeConfig(path, context string) (*rest.Config, string, error) {
 // gives for a snapshot of them. Lists are read in pages of 500.
 func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph.Batch, error) {
 	opts = opts.withDefaults()
+	snap, err := listLive(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return buildBatch(ctx, snap, opts)
+}
+
+// listLive reads what ReadK8sLive turns into facts.
+func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCluster, err)
@@ -126,6 +135,63 @@ func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph
 			return nil, clusterError(cfg.Host, gvr.Resource, err)
 		}
 	}
+	// Service accounts and RBAC, for the pods' privileges and IAM roles. An
+	// identity without the right to read them gets the pods without them.
+	identity := []struct {
+		what string
+		list func(metav1.ListOptions) (string, error)
+	}{
+		{"serviceaccounts", func(lo metav1.ListOptions) (string, error) {
+			l, err := cs.CoreV1().ServiceAccounts(metav1.NamespaceAll).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.serviceAccounts = append(snap.serviceAccounts, l.Items...)
+			return l.Continue, nil
+		}},
+		{"roles", func(lo metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().Roles(metav1.NamespaceAll).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.roles = append(snap.roles, l.Items...)
+			return l.Continue, nil
+		}},
+		{"clusterroles", func(lo metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().ClusterRoles().List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.clusterRoles = append(snap.clusterRoles, l.Items...)
+			return l.Continue, nil
+		}},
+		{"rolebindings", func(lo metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.roleBindings = append(snap.roleBindings, l.Items...)
+			return l.Continue, nil
+		}},
+		{"clusterrolebindings", func(lo metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.clusterRoleBindings = append(snap.clusterRoleBindings, l.Items...)
+			return l.Continue, nil
+		}},
+	}
+	for _, id := range identity {
+		err := listAll(ctx, id.list)
+		if apierrors.IsForbidden(err) {
+			opts.Logger.Warn("runtime: cannot list "+id.what+": pods' privileges and IAM roles are not assessed", "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, clusterError(cfg.Host, id.what, err)
+		}
+	}
 	for i := range snap.pods {
 		setKind(&snap.pods[i].TypeMeta, "Pod")
 	}
@@ -133,7 +199,7 @@ func ReadK8sLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*graph
 		setKind(&snap.services[i].TypeMeta, "Service")
 	}
 	opts.Logger.Debug("runtime: listed the cluster", "server", cfg.Host, "pods", len(snap.pods), "services", len(snap.services))
-	return buildBatch(ctx, snap, opts)
+	return snap, nil
 }
 
 // setKind fills the type of a listed object, which list responses leave out.

@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
@@ -109,6 +110,25 @@ func TestReadK8sLive(t *testing.T) {
 		createPod("payments", fmt.Sprintf("api-7d9c6b5f4-%03d", i), map[string]string{"app": "api"})
 	}
 	createPod("web", "front-1", map[string]string{"app": "front"})
+	// An uploader whose service account reads secrets and assumes an IAM role.
+	if _, err := cs.CoreV1().ServiceAccounts("web").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "uploader", Namespace: "web",
+		Annotations: map[string]string{"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/web-uploader"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().Roles("web").Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "secret-reader", Namespace: "web"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().RoleBindings("web").Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "uploader-secrets", Namespace: "web"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "secret-reader"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "uploader", Namespace: "web"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := cs.CoreV1().Pods("web").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "uploader-1", Namespace: "web"},
+		Spec: corev1.PodSpec{NodeName: "node-1", ServiceAccountName: "uploader", Containers: []corev1.Container{{Name: "up", Image: "reg.example/acme/up:1"}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cs.CoreV1().Services("payments").Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "payments"},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "api"},
@@ -123,7 +143,7 @@ func TestReadK8sLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	kubectl := testenv.LookPath(t, "kubectl", "apt-get install -y kubectl")
-	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs", "-A", "-o", "json")
+	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings", "-A", "-o", "json")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kubectl: %v", err)
@@ -145,8 +165,12 @@ func TestReadK8sLive(t *testing.T) {
 			pods++
 		}
 	}
-	if pods != 511 {
-		t.Errorf("%d pods, want 511", pods)
+	if pods != 512 {
+		t.Errorf("%d pods, want 512", pods)
+	}
+	upNode, _ := live.Node(graph.WorkloadID("prod", "web", "Pod", up.Name))
+	if priv, _ := upNode.Attrs["privileges"].(map[string]any); priv["reads_secrets"] != "namespace" || upNode.Attrs["iam_role"] != "arn:aws:iam::123456789012:role/web-uploader" {
+		t.Errorf("uploader: privileges %v, iam_role %v", upNode.Attrs["privileges"], upNode.Attrs["iam_role"])
 	}
 	// The chain: pod → ReplicaSet → Deployment, Job → CronJob, all observed.
 	chain := map[string]bool{}

@@ -47,8 +47,16 @@ func WatchK8s(ctx context.Context, cfg *rest.Config, opts WatchOptions, sink fun
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCluster, err)
 	}
+	// The identities of the last full listing go into every change batch, so
+	// that a pod's privileges and IAM role stay on it.
+	var last *snapshot
 	full := func() error {
-		b, err := ReadK8sLive(ctx, cfg, opts.K8sOptions)
+		snap, err := listLive(ctx, cfg, opts.K8sOptions)
+		if err != nil {
+			return err
+		}
+		last = snap
+		b, err := buildBatch(ctx, snap, opts.K8sOptions)
 		if err != nil {
 			return err
 		}
@@ -124,7 +132,8 @@ func WatchK8s(ctx context.Context, cfg *rest.Config, opts WatchOptions, sink fun
 				continue
 			}
 			slices.Sort(nss)
-			snap := &snapshot{skipped: map[string]int{}}
+			snap := &snapshot{skipped: map[string]int{}, serviceAccounts: last.serviceAccounts, roles: last.roles,
+				clusterRoles: last.clusterRoles, roleBindings: last.roleBindings, clusterRoleBindings: last.clusterRoleBindings}
 			for _, ns := range nss {
 				ps, err := pods.Lister().Pods(ns).List(labels.Everything())
 				if err != nil {
