@@ -29,6 +29,7 @@ const (
 	KindWorkload      Kind = "workload"
 	KindContainer     Kind = "container"
 	KindService       Kind = "service"
+	KindIngress       Kind = "ingress"
 	KindCloudResource Kind = "cloud_resource"
 	KindIaCBlock      Kind = "iac_block"
 	KindFinding       Kind = "finding"
@@ -39,7 +40,7 @@ const (
 var Kinds = []Kind{
 	KindRepo, KindCommit, KindFile, KindOwner, KindBuild, KindImageIndex, KindImage,
 	KindLayer, KindPackage, KindVulnerability, KindCluster, KindAccount, KindWorkload,
-	KindContainer, KindService, KindCloudResource, KindIaCBlock, KindFinding, KindTicket,
+	KindContainer, KindService, KindIngress, KindCloudResource, KindIaCBlock, KindFinding, KindTicket,
 }
 
 // Valid reports whether k is a known node kind.
@@ -76,7 +77,7 @@ const (
 	EdgeInWorkload     EdgeKind = "in_workload"   // container → workload
 	EdgeControlledBy   EdgeKind = "controlled_by" // workload → owning workload
 	EdgeRuns           EdgeKind = "runs"          // container → image
-	EdgeExposes        EdgeKind = "exposes"       // service → workload
+	EdgeExposes        EdgeKind = "exposes"       // service → workload, ingress → service
 	EdgeDeclares       EdgeKind = "declares"      // iac_block → cloud_resource
 	EdgeFindingOn      EdgeKind = "finding_on"    // finding → the node it is about
 	EdgeTracks         EdgeKind = "tracks"        // ticket → finding

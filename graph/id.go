@@ -139,6 +139,11 @@ func ServiceID(cluster, namespace, name string) ID {
 	return mk(KindService, cluster, "/", namespace, "/", name)
 }
 
+// IngressID identifies a Kubernetes Ingress by cluster, namespace and name.
+func IngressID(cluster, namespace, name string) ID {
+	return mk(KindIngress, cluster, "/", namespace, "/", name)
+}
+
 // CloudResourceID identifies a cloud resource by ARN or the provider's unique ID.
 func CloudResourceID(arn string) ID { return mk(KindCloudResource, arn) }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -165,6 +166,7 @@ type snapshot struct {
 	// controllers are the pods' owners and theirs: ReplicaSets, Deployments,
 	// StatefulSets, DaemonSets, Jobs, CronJobs (metadata only).
 	controllers []metav1.PartialObjectMetadata
+	ingresses   []networkingv1.Ingress
 	// Identities: service accounts and the RBAC objects that grant them rights.
 	serviceAccounts     []corev1.ServiceAccount
 	roles               []rbacv1.Role
@@ -270,7 +272,7 @@ func decodeSnapshot(ctx context.Context, data []byte, opts K8sOptions) (*snapsho
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		opts.Logger.Info("skipped items that are not pods, services, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
+		opts.Logger.Info("skipped items that are not pods, services, ingresses, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
 	}
 	if len(s.pods) == 0 && len(s.services) == 0 {
 		e := &SnapshotError{File: opts.Source, Kind: s.topKind, Reason: "no pods or services"}
@@ -335,6 +337,8 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 			return
 		}
 		s.services = append(s.services, svc)
+	case apiVersion == "networking.k8s.io/v1" && kind == "Ingress":
+		decodeInto(s, index, kind, name, raw, &s.ingresses)
 	case core && kind == "ServiceAccount":
 		decodeInto(s, index, kind, name, raw, &s.serviceAccounts)
 	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "Role":

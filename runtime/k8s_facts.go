@@ -12,6 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tether-sec/tether/graph"
@@ -66,6 +67,12 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 		if err := addService(ctx, b, cluster, svc, byLabel); err != nil {
 			return nil, err
 		}
+	}
+	slices.SortStableFunc(s.ingresses, func(a, b networkingv1.Ingress) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	for i := range s.ingresses {
+		addIngress(b, cluster, &s.ingresses[i])
 	}
 	slices.SortStableFunc(s.controllers, func(a, b metav1.PartialObjectMetadata) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))

@@ -106,6 +106,19 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	if err != nil {
 		return nil, clusterError(cfg.Host, "services", err)
 	}
+	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := cs.NetworkingV1().Ingresses(metav1.NamespaceAll).List(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		snap.ingresses = append(snap.ingresses, l.Items...)
+		return l.Continue, nil
+	})
+	if apierrors.IsForbidden(err) {
+		opts.Logger.Warn("runtime: cannot list ingresses: exposure through them is not recorded", "err", err)
+	} else if err != nil {
+		return nil, clusterError(cfg.Host, "ingresses", err)
+	}
 	// The pods' controllers, metadata only (owner references are all the chain
 	// needs), through the metadata client.
 	mc, err := metadata.NewForConfig(cfg)

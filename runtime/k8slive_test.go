@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -137,13 +138,23 @@ func TestReadK8sLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	class := "alb"
+	if _, err := cs.NetworkingV1().Ingresses("payments").Create(ctx, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "public", Namespace: "payments", Annotations: map[string]string{"alb.ingress.kubernetes.io/scheme": "internet-facing"}},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{Host: "pay.example.com", IngressRuleValue: networkingv1.IngressRuleValue{
+			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr(networkingv1.PathTypePrefix),
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "api", Port: networkingv1.ServiceBackendPort{Number: 443}}}}}}}}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
 	opts := runtime.K8sOptions{Cluster: "prod", Source: "test", Now: now}
 	live, err := runtime.ReadK8sLive(ctx, srv.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kubectl := testenv.LookPath(t, "kubectl", "apt-get install -y kubectl")
-	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings", "-A", "-o", "json")
+	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,ingresses,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings", "-A", "-o", "json")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kubectl: %v", err)
@@ -167,6 +178,9 @@ func TestReadK8sLive(t *testing.T) {
 	}
 	if pods != 512 {
 		t.Errorf("%d pods, want 512", pods)
+	}
+	if _, ok := live.Node(graph.IngressID("prod", "payments", "public")); !ok {
+		t.Error("no ingress node")
 	}
 	upNode, _ := live.Node(graph.WorkloadID("prod", "web", "Pod", up.Name))
 	if priv, _ := upNode.Attrs["privileges"].(map[string]any); priv["reads_secrets"] != "namespace" || upNode.Attrs["iam_role"] != "arn:aws:iam::123456789012:role/web-uploader" {

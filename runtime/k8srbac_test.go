@@ -64,3 +64,45 @@ func TestPrivileges(t *testing.T) {
 		t.Errorf("IRSA: edge %v, iam_role %v", found, n.Attrs["iam_role"])
 	}
 }
+
+// TestIngress: an internet-facing ALB Ingress exposes the services its rules
+// and default backend send traffic to, each edge naming the rule.
+func TestIngress(t *testing.T) {
+	in := `{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}},
+ {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "public", "namespace": "shop",
+   "annotations": {"alb.ingress.kubernetes.io/scheme": "internet-facing", "kubernetes.io/description": "x"}},
+  "spec": {"ingressClassName": "alb", "tls": [{"hosts": ["shop.example.com"]}],
+   "defaultBackend": {"service": {"name": "fallback", "port": {"number": 8080}}},
+   "rules": [{"host": "shop.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]},
+  "status": {"loadBalancer": {"ingress": [{"hostname": "k8s-shop-public-1234.eu-west-1.elb.amazonaws.com"}]}}}
+]}`
+	b, err := runtime.ReadK8sSnapshot(context.Background(), strings.NewReader(in), runtime.K8sOptions{Cluster: "prod", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBatch(t, b)
+	ing, ok := b.Node(graph.IngressID("prod", "shop", "public"))
+	if !ok {
+		t.Fatal("no ingress node")
+	}
+	wantAttrs := map[string]any{"namespace": "shop", "name": "public", "class": "alb", "hosts": []any{"shop.example.com"}, "tls_hosts": []any{"shop.example.com"},
+		"load_balancer_ingress":     []any{"k8s-shop-public-1234.eu-west-1.elb.amazonaws.com"},
+		"load_balancer_annotations": map[string]any{"alb.ingress.kubernetes.io/scheme": "internet-facing"}}
+	if d := cmp.Diff(wantAttrs, ing.Attrs); d != "" {
+		t.Errorf("ingress attrs (-want +got):\n%s", d)
+	}
+	var routes []string
+	for _, e := range b.Edges {
+		if e.From == ing.ID && e.Kind == graph.EdgeExposes {
+			routes = append(routes, string(e.To)+" "+e.Evidence[0].Detail)
+		}
+	}
+	want := []string{
+		string(graph.ServiceID("prod", "shop", "fallback")) + " spec.defaultBackend → service fallback:8080",
+		string(graph.ServiceID("prod", "shop", "web")) + " spec.rules[0] host shop.example.com path / → service web:http (rules[0].http.paths[0])",
+	}
+	if d := cmp.Diff(want, routes); d != "" {
+		t.Errorf("routes (-want +got):\n%s", d)
+	}
+}
