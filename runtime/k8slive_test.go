@@ -93,18 +93,7 @@ func TestReadK8sLive(t *testing.T) {
 		if ns == rs.Namespace {
 			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr(true)}}
 		}
-		created, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		created.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
-			Name: "api", Ready: true, Image: "reg.example/acme/api:1.4.2", ImageID: "reg.example/acme/api@" + digest,
-			ContainerID: "containerd://" + fmt.Sprintf("%064x", len(name)),
-			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}},
-		}}}
-		if _, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		testkube.RunPod(t, cs, p, digest)
 	}
 	// 510 pods: the live list reads them in two pages.
 	for i := range 510 {

@@ -28,17 +28,10 @@ func TestScanK8sLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
-	p, err := cs.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "api-1"},
-		Spec:       corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2"}}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "api", Image: "reg.example/acme/api:1.4.2", ImageID: "reg.example/acme/api@" + digest}}}
-	if _, err := cs.CoreV1().Pods("default").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testkube.RunPod(t, cs, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "default"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "reg.example/acme/api:1.4.2"}}},
+	}, digest)
 	db := filepath.Join(t.TempDir(), "tether.db")
 	if code, out, stderr := run(t, "scan", "k8s", "--kubeconfig", srv.Kubeconfig, "--db", db); code != 0 {
 		t.Fatalf("scan k8s: exit %d\n%s%s", code, out, stderr)

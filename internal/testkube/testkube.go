@@ -22,6 +22,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/tether-sec/tether/internal/testenv"
@@ -195,4 +198,37 @@ func writeServiceAccountKeys(t testing.TB, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RunPod creates pod (with a node name, as a scheduler would set) and writes
+// the status a kubelet reports once it runs: phase Running and, per container,
+// its image and the image ID "REPO@DIGEST" built from the container's image
+// (tag dropped) and digest. It returns the pod as stored.
+func RunPod(t testing.TB, cs kubernetes.Interface, pod *corev1.Pod, digest string) *corev1.Pod {
+	t.Helper()
+	ctx := context.Background()
+	if pod.Spec.NodeName == "" {
+		pod.Spec.NodeName = "node-1"
+	}
+	created, err := cs.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Status = corev1.PodStatus{Phase: corev1.PodRunning}
+	for i, c := range created.Spec.Containers {
+		repo := c.Image
+		if at := strings.LastIndex(repo, ":"); at > strings.LastIndex(repo, "/") {
+			repo = repo[:at]
+		}
+		created.Status.ContainerStatuses = append(created.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Ready: true, Image: c.Image, ImageID: repo + "@" + digest,
+			ContainerID: fmt.Sprintf("containerd://%032x%032x", len(created.Name), i),
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}},
+		})
+	}
+	stored, err := cs.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
 }
