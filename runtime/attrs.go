@@ -81,6 +81,9 @@ type WorkloadAttrs struct {
 	// the RBAC objects; IAMRole the role its IRSA annotation names.
 	Privileges *Privileges `json:"privileges,omitempty"`
 	IAMRole    string      `json:"iam_role,omitempty"`
+	// Network is what the NetworkPolicies selecting the pod allow, where the
+	// input held policies for its namespace.
+	Network *NetworkIsolation `json:"network,omitempty"`
 }
 
 // OwnerRef is one entry of metadata.ownerReferences.

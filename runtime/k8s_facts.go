@@ -58,7 +58,7 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 			key := p.Namespace + "\x00" + k + "=" + v
 			byLabel[key] = append(byLabel[key], p)
 		}
-		addPod(b, cluster, p, rbac)
+		addPod(b, cluster, p, rbac, s.networkPolicies)
 	}
 	for _, svc := range services {
 		if err := ctx.Err(); err != nil {
@@ -112,7 +112,7 @@ func sorted(b *graph.Batch) *graph.Batch {
 	return out
 }
 
-func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex) {
+func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex, policies []networkingv1.NetworkPolicy) {
 	ns := p.Namespace
 	podID := graph.WorkloadID(cluster, ns, "Pod", p.Name)
 	attrs := WorkloadAttrs{
@@ -149,6 +149,7 @@ func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex) {
 		}
 	}
 	addIdentity(b, rbac, podID, p, &attrs)
+	attrs.Network = isolation(p, policies)
 	b.AddNode(graph.Node{ID: podID, Kind: graph.KindWorkload, Name: ns + "/" + p.Name, Attrs: graph.Attrs(attrs)})
 	b.Link(podID, graph.EdgeInCluster, graph.ClusterID(cluster), MethodK8sSnapshot, 1,
 		graph.Evidence{Source: MethodK8sSnapshot, Detail: "cluster=" + cluster})

@@ -725,7 +725,7 @@ func TestSkippedAndInvalidAreLogged(t *testing.T) {
 	  {"apiVersion":"v1","kind":"Pod","metadata":{"name":"b","namespace":"ns"},"spec":{"containers":"oops"}},
 	  {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}},
 	  {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"e"}},
-	  {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"g"}},
+	  {"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"g"}},
 	  {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":{"password":"` + fakeSecret + `"}}]}`
 	if _, err := runtime.ReadK8sSnapshot(context.Background(), strings.NewReader(in), runtime.K8sOptions{Source: "mixed.json", Logger: logger}); err != nil {
 		t.Fatal(err)
@@ -746,8 +746,8 @@ func TestSkippedAndInvalidAreLogged(t *testing.T) {
 	want := []rec{
 		{Level: "WARN", Msg: "skipped an item that could not be read", File: "mixed.json",
 			Error: "item 1 (Pod ns/b): json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"},
-		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, workload controllers or RBAC objects", File: "mixed.json", Kind: "networking.k8s.io/v1 NetworkPolicy", Count: 1},
-		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, workload controllers or RBAC objects", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, network policies, workload controllers or RBAC objects", File: "mixed.json", Kind: "policy/v1 PodDisruptionBudget", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, network policies, workload controllers or RBAC objects", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log records (-want +got):\n%s", diff)

@@ -119,6 +119,19 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	} else if err != nil {
 		return nil, clusterError(cfg.Host, "ingresses", err)
 	}
+	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := cs.NetworkingV1().NetworkPolicies(metav1.NamespaceAll).List(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		snap.networkPolicies = append(snap.networkPolicies, l.Items...)
+		return l.Continue, nil
+	})
+	if apierrors.IsForbidden(err) {
+		opts.Logger.Warn("runtime: cannot list network policies: pods' network isolation is not assessed", "err", err)
+	} else if err != nil {
+		return nil, clusterError(cfg.Host, "networkpolicies", err)
+	}
 	// The pods' controllers, metadata only (owner references are all the chain
 	// needs), through the metadata client.
 	mc, err := metadata.NewForConfig(cfg)

@@ -137,13 +137,20 @@ func TestReadK8sLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, err := cs.NetworkingV1().NetworkPolicies("payments").Create(ctx, &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "default-deny", Namespace: "payments"},
+		Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
 	opts := runtime.K8sOptions{Cluster: "prod", Source: "test", Now: now}
 	live, err := runtime.ReadK8sLive(ctx, srv.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kubectl := testenv.LookPath(t, "kubectl", "apt-get install -y kubectl")
-	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,ingresses,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings", "-A", "-o", "json")
+	cmd := exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "get", "pods,services,ingresses,networkpolicies,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings", "-A", "-o", "json")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kubectl: %v", err)
@@ -170,6 +177,9 @@ func TestReadK8sLive(t *testing.T) {
 	}
 	if _, ok := live.Node(graph.IngressID("prod", "payments", "public")); !ok {
 		t.Error("no ingress node")
+	}
+	if n, _ := live.Node(graph.WorkloadID("prod", "payments", "Pod", "api-7d9c6b5f4-000")); n.Attrs["network"] == nil {
+		t.Error("a pod under a default-deny policy has no network facts")
 	}
 	upNode, _ := live.Node(graph.WorkloadID("prod", "web", "Pod", up.Name))
 	if priv, _ := upNode.Attrs["privileges"].(map[string]any); priv["reads_secrets"] != "namespace" || upNode.Attrs["iam_role"] != "arn:aws:iam::123456789012:role/web-uploader" {

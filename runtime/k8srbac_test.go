@@ -106,3 +106,35 @@ func TestIngress(t *testing.T) {
 		t.Errorf("routes (-want +got):\n%s", d)
 	}
 }
+
+// TestNetworkIsolation: a default-deny policy isolates every pod of its
+// namespace; an allow rule from 0.0.0.0/0 opens one of them to anywhere; a pod
+// of a namespace without policies has no network facts.
+func TestNetworkIsolation(t *testing.T) {
+	in := `{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "a"}]}},
+ {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-1", "namespace": "shop", "labels": {"app": "db"}}, "spec": {"containers": [{"name": "c", "image": "a"}]}},
+ {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tool", "namespace": "ops"}, "spec": {"containers": [{"name": "c", "image": "a"}]}},
+ {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny", "namespace": "shop"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+ {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "web-public", "namespace": "shop"},
+  "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}]}}
+]}`
+	b, err := runtime.ReadK8sSnapshot(context.Background(), strings.NewReader(in), runtime.K8sOptions{Cluster: "prod", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for _, n := range b.Nodes {
+		if n.Kind == graph.KindWorkload {
+			got[n.Name] = n.Attrs["network"]
+		}
+	}
+	want := map[string]any{
+		"shop/web-1": map[string]any{"policies": []any{"default-deny", "web-public"}, "ingress_isolated": true, "ingress_from_anywhere": true, "egress_isolated": true},
+		"shop/db-1":  map[string]any{"policies": []any{"default-deny"}, "ingress_isolated": true, "egress_isolated": true},
+		"ops/tool":   nil,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("network (-want +got):\n%s", d)
+	}
+}
