@@ -135,6 +135,9 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 			}
 		}
 	}
+	if err := linkRunningPlatforms(ctx, r, b); err != nil {
+		return nil, err
+	}
 	graph.SortEdges(b.Edges)
 	sort.Slice(b.Nodes, func(i, j int) bool { return b.Nodes[i].ID < b.Nodes[j].ID })
 	return b, nil

@@ -84,6 +84,10 @@ type WorkloadAttrs struct {
 	// Network is what the NetworkPolicies selecting the pod allow, where the
 	// input held policies for its namespace.
 	Network *NetworkIsolation `json:"network,omitempty"`
+	// NodePlatform is "os/arch" of the node the pod runs on, where the input
+	// held the node: it picks the platform image when a pod reports an index
+	// digest.
+	NodePlatform string `json:"node_platform,omitempty"`
 }
 
 // OwnerRef is one entry of metadata.ownerReferences.

@@ -168,6 +168,8 @@ type snapshot struct {
 	controllers     []metav1.PartialObjectMetadata
 	ingresses       []networkingv1.Ingress
 	networkPolicies []networkingv1.NetworkPolicy
+	// nodes give each pod the platform it runs on.
+	nodes []corev1.Node
 	// Identities: service accounts and the RBAC objects that grant them rights.
 	serviceAccounts     []corev1.ServiceAccount
 	roles               []rbacv1.Role
@@ -273,7 +275,7 @@ func decodeSnapshot(ctx context.Context, data []byte, opts K8sOptions) (*snapsho
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		opts.Logger.Info("skipped items that are not pods, services, ingresses, network policies, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
+		opts.Logger.Info("skipped items that are not pods, services, ingresses, network policies, nodes, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
 	}
 	if len(s.pods) == 0 && len(s.services) == 0 {
 		e := &SnapshotError{File: opts.Source, Kind: s.topKind, Reason: "no pods or services"}
@@ -342,6 +344,8 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 		decodeInto(s, index, kind, name, raw, &s.ingresses)
 	case apiVersion == "networking.k8s.io/v1" && kind == "NetworkPolicy":
 		decodeInto(s, index, kind, name, raw, &s.networkPolicies)
+	case core && kind == "Node":
+		decodeInto(s, index, kind, name, raw, &s.nodes)
 	case core && kind == "ServiceAccount":
 		decodeInto(s, index, kind, name, raw, &s.serviceAccounts)
 	case apiVersion == "rbac.authorization.k8s.io/v1" && kind == "Role":

@@ -50,6 +50,14 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 	// a service's selector is checked only against pods that carry one of its pairs.
 	byLabel := map[string][]*corev1.Pod{}
 	rbac := newRBACIndex(s)
+	platforms := map[string]string{}
+	for i := range s.nodes {
+		n := &s.nodes[i]
+		osName, arch := cmp.Or(n.Status.NodeInfo.OperatingSystem, n.Labels[corev1.LabelOSStable]), cmp.Or(n.Status.NodeInfo.Architecture, n.Labels[corev1.LabelArchStable])
+		if osName != "" && arch != "" {
+			platforms[n.Name] = osName + "/" + arch
+		}
+	}
 	for _, p := range pods {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -58,7 +66,7 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 			key := p.Namespace + "\x00" + k + "=" + v
 			byLabel[key] = append(byLabel[key], p)
 		}
-		addPod(b, cluster, p, rbac, s.networkPolicies)
+		addPod(b, cluster, p, rbac, s.networkPolicies, platforms)
 	}
 	for _, svc := range services {
 		if err := ctx.Err(); err != nil {
@@ -112,7 +120,7 @@ func sorted(b *graph.Batch) *graph.Batch {
 	return out
 }
 
-func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex, policies []networkingv1.NetworkPolicy) {
+func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex, policies []networkingv1.NetworkPolicy, platforms map[string]string) {
 	ns := p.Namespace
 	podID := graph.WorkloadID(cluster, ns, "Pod", p.Name)
 	attrs := WorkloadAttrs{
@@ -150,6 +158,7 @@ func addPod(b *graph.Batch, cluster string, p *corev1.Pod, rbac *rbacIndex, poli
 	}
 	addIdentity(b, rbac, podID, p, &attrs)
 	attrs.Network = isolation(p, policies)
+	attrs.NodePlatform = platforms[p.Spec.NodeName]
 	b.AddNode(graph.Node{ID: podID, Kind: graph.KindWorkload, Name: ns + "/" + p.Name, Attrs: graph.Attrs(attrs)})
 	b.Link(podID, graph.EdgeInCluster, graph.ClusterID(cluster), MethodK8sSnapshot, 1,
 		graph.Evidence{Source: MethodK8sSnapshot, Detail: "cluster=" + cluster})

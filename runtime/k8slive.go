@@ -132,6 +132,19 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	} else if err != nil {
 		return nil, clusterError(cfg.Host, "networkpolicies", err)
 	}
+	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := cs.CoreV1().Nodes().List(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		snap.nodes = append(snap.nodes, l.Items...)
+		return l.Continue, nil
+	})
+	if apierrors.IsForbidden(err) {
+		opts.Logger.Warn("runtime: cannot list nodes: pods' platforms are unknown", "err", err)
+	} else if err != nil {
+		return nil, clusterError(cfg.Host, "nodes", err)
+	}
 	// The pods' controllers, metadata only (owner references are all the chain
 	// needs), through the metadata client.
 	mc, err := metadata.NewForConfig(cfg)

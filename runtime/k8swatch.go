@@ -132,7 +132,7 @@ func WatchK8s(ctx context.Context, cfg *rest.Config, opts WatchOptions, sink fun
 				continue
 			}
 			slices.Sort(nss)
-			snap := &snapshot{skipped: map[string]int{}, ingresses: last.ingresses, networkPolicies: last.networkPolicies, serviceAccounts: last.serviceAccounts, roles: last.roles,
+			snap := &snapshot{skipped: map[string]int{}, nodes: last.nodes, ingresses: last.ingresses, networkPolicies: last.networkPolicies, serviceAccounts: last.serviceAccounts, roles: last.roles,
 				clusterRoles: last.clusterRoles, roleBindings: last.roleBindings, clusterRoleBindings: last.clusterRoleBindings}
 			for _, ns := range nss {
 				ps, err := pods.Lister().Pods(ns).List(labels.Everything())
