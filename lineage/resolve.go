@@ -52,6 +52,7 @@ var (
 // supports, as a batch to ingest. It is deterministic: the same store gives the same
 // batch, so re-resolving changes nothing.
 func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error) {
+	r = &memoReader{Reader: r}
 	b := graph.NewBatch("lineage", "images", now)
 	imgs, err := r.Nodes(ctx, store.NodeQuery{Kind: graph.KindImage})
 	if err != nil {
@@ -255,4 +256,43 @@ func builtFrom(ctx context.Context, r Reader, b *graph.Batch, img graph.ID) ([]g
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, nil
+}
+
+// memoReader answers the queries Resolve repeats for every image — every file
+// node, a repository's indexed commits — from memory after the first time. It
+// lives for one Resolve: the store does not change under it.
+type memoReader struct {
+	Reader
+	files   []graph.Node
+	filesOK bool
+	commits map[string][]graph.GitCommit
+}
+
+func (m *memoReader) Nodes(ctx context.Context, q store.NodeQuery) ([]graph.Node, error) {
+	if q != (store.NodeQuery{Kind: graph.KindFile}) {
+		return m.Reader.Nodes(ctx, q)
+	}
+	if !m.filesOK {
+		fs, err := m.Reader.Nodes(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		m.files, m.filesOK = fs, true
+	}
+	return m.files, nil
+}
+
+func (m *memoReader) GitCommits(ctx context.Context, repo string) ([]graph.GitCommit, error) {
+	if cs, ok := m.commits[repo]; ok {
+		return cs, nil
+	}
+	cs, err := m.Reader.GitCommits(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	if m.commits == nil {
+		m.commits = map[string][]graph.GitCommit{}
+	}
+	m.commits[repo] = cs
+	return cs, nil
 }
