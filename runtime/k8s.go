@@ -170,6 +170,9 @@ type snapshot struct {
 	networkPolicies []networkingv1.NetworkPolicy
 	// nodes give each pod the platform it runs on.
 	nodes []corev1.Node
+	// Gateway API: Gateways and their HTTP and gRPC routes.
+	gateways []gatewayObj
+	routes   []routeObj
 	// Identities: service accounts and the RBAC objects that grant them rights.
 	serviceAccounts     []corev1.ServiceAccount
 	roles               []rbacv1.Role
@@ -275,7 +278,7 @@ func decodeSnapshot(ctx context.Context, data []byte, opts K8sOptions) (*snapsho
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		opts.Logger.Info("skipped items that are not pods, services, ingresses, network policies, nodes, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
+		opts.Logger.Info("skipped items that are not pods, services, ingresses, gateways and routes, network policies, nodes, workload controllers or RBAC objects", "file", opts.Source, "kind", k, "count", s.skipped[k])
 	}
 	if len(s.pods) == 0 && len(s.services) == 0 {
 		e := &SnapshotError{File: opts.Source, Kind: s.topKind, Reason: "no pods or services"}
@@ -344,6 +347,8 @@ func (s *snapshot) add(index int, h header, raw json.RawMessage, defKind, defAPI
 		decodeInto(s, index, kind, name, raw, &s.ingresses)
 	case apiVersion == "networking.k8s.io/v1" && kind == "NetworkPolicy":
 		decodeInto(s, index, kind, name, raw, &s.networkPolicies)
+	case gatewayKinds[apiVersion+" "+kind]:
+		s.addGatewayObj(index, kind, name, raw)
 	case core && kind == "Node":
 		decodeInto(s, index, kind, name, raw, &s.nodes)
 	case core && kind == "ServiceAccount":

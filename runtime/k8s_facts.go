@@ -82,6 +82,7 @@ func buildBatch(ctx context.Context, s *snapshot, opts K8sOptions) (*graph.Batch
 	for i := range s.ingresses {
 		addIngress(b, cluster, &s.ingresses[i])
 	}
+	addGateways(b, cluster, s.gateways, s.routes)
 	slices.SortStableFunc(s.controllers, func(a, b metav1.PartialObjectMetadata) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})

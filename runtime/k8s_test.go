@@ -746,8 +746,8 @@ func TestSkippedAndInvalidAreLogged(t *testing.T) {
 	want := []rec{
 		{Level: "WARN", Msg: "skipped an item that could not be read", File: "mixed.json",
 			Error: "item 1 (Pod ns/b): json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"},
-		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, network policies, nodes, workload controllers or RBAC objects", File: "mixed.json", Kind: "policy/v1 PodDisruptionBudget", Count: 1},
-		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, network policies, nodes, workload controllers or RBAC objects", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, gateways and routes, network policies, nodes, workload controllers or RBAC objects", File: "mixed.json", Kind: "policy/v1 PodDisruptionBudget", Count: 1},
+		{Level: "INFO", Msg: "skipped items that are not pods, services, ingresses, gateways and routes, network policies, nodes, workload controllers or RBAC objects", File: "mixed.json", Kind: "v1 ConfigMap", Count: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log records (-want +got):\n%s", diff)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -145,6 +147,9 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	} else if err != nil {
 		return nil, clusterError(cfg.Host, "nodes", err)
 	}
+	if err := listGatewayAPI(ctx, cfg, snap, opts); err != nil {
+		return nil, err
+	}
 	// The pods' controllers, metadata only (owner references are all the chain
 	// needs), through the metadata client.
 	mc, err := metadata.NewForConfig(cfg)
@@ -274,4 +279,39 @@ func clusterError(host, what string, err error) error {
 		return fmt.Errorf("%w: %s: the credentials were refused: refresh the kubeconfig's token: %v", ErrCluster, host, err)
 	}
 	return fmt.Errorf("%w: %s: listing %s: %v", ErrCluster, host, what, err)
+}
+
+// listGatewayAPI lists the Gateway API objects where the cluster has the
+// Gateway API installed (they are custom resources: absent is not an error).
+func listGatewayAPI(ctx context.Context, cfg *rest.Config, snap *snapshot, opts K8sOptions) error {
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCluster, err)
+	}
+	for _, res := range []struct{ resource, kind string }{{"gateways", "Gateway"}, {"httproutes", "HTTPRoute"}, {"grpcroutes", "GRPCRoute"}} {
+		gvr := schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: res.resource}
+		err := listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+			l, err := dc.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			for i, it := range l.Items {
+				raw, err := json.Marshal(it.Object)
+				if err != nil {
+					return "", err
+				}
+				snap.addGatewayObj(i, res.kind, it.GetNamespace()+"/"+it.GetName(), raw)
+			}
+			return l.GetContinue(), nil
+		})
+		switch {
+		case apierrors.IsNotFound(err):
+			opts.Logger.Debug("runtime: the Gateway API is not installed", "resource", res.resource)
+		case apierrors.IsForbidden(err):
+			opts.Logger.Warn("runtime: cannot list "+res.resource+": exposure through them is not recorded", "err", err)
+		case err != nil:
+			return clusterError(cfg.Host, res.resource, err)
+		}
+	}
+	return nil
 }

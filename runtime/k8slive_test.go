@@ -17,7 +17,10 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -285,5 +288,76 @@ func TestWatchK8s(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("watch ended with %v after cancel", err)
+	}
+}
+
+// TestReadK8sLiveGatewayAPI installs the Gateway API's Gateway and HTTPRoute
+// custom resources (schemas left open) on a real API server, creates a route,
+// and checks that the live listing reads them; without the CRDs the listing
+// goes on quietly (TestReadK8sLive).
+func TestReadK8sLiveGatewayAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Kubernetes API server")
+	}
+	srv := testkube.Start(t)
+	ctx := context.Background()
+	dc, err := dynamic.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	for _, c := range []struct{ plural, kind string }{{"gateways", "Gateway"}, {"httproutes", "HTTPRoute"}} {
+		crd := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+			"metadata": map[string]any{"name": c.plural + ".gateway.networking.k8s.io",
+				// As the Gateway API's own CRDs carry it: k8s.io groups are protected.
+				"annotations": map[string]any{"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466"}},
+			"spec": map[string]any{"group": "gateway.networking.k8s.io", "scope": "Namespaced",
+				"names": map[string]any{"plural": c.plural, "kind": c.kind},
+				"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}},
+		}}
+		if _, err := dc.Resource(crds).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(resource string, obj map[string]any) {
+		t.Helper()
+		gvr := schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: resource}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			_, err := dc.Resource(gvr).Namespace("default").Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("create %s: %v", resource, err)
+			}
+			time.Sleep(200 * time.Millisecond) // the CRD is not established yet
+		}
+	}
+	create("gateways", map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"name": "public"},
+		"spec":     map[string]any{"gatewayClassName": "aws-alb", "listeners": []any{map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP"}}}})
+	create("httproutes", map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"parentRefs": []any{map[string]any{"name": "public"}},
+			"rules": []any{map[string]any{"backendRefs": []any{map[string]any{"name": "web", "port": int64(80)}}}}}})
+	b, err := runtime.ReadK8sLive(ctx, srv.Config, runtime.K8sOptions{Cluster: "prod", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := graph.IngressID("prod", "default", "gateway/public")
+	if n, ok := b.Node(gw); !ok || n.Stub {
+		t.Fatalf("no gateway node: %+v", n)
+	}
+	found := false
+	for _, e := range b.Edges {
+		if e.From == gw && e.Kind == graph.EdgeExposes && e.To == graph.ServiceID("prod", "default", "web") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the route's backend is not exposed through the gateway")
 	}
 }

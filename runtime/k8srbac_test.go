@@ -138,3 +138,37 @@ func TestNetworkIsolation(t *testing.T) {
 		t.Errorf("network (-want +got):\n%s", d)
 	}
 }
+
+// TestGatewayRoutes: an HTTPRoute attached to a Gateway in another namespace
+// exposes its backend services through that Gateway.
+func TestGatewayRoutes(t *testing.T) {
+	in := `{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "public", "namespace": "infra"},
+  "spec": {"gatewayClassName": "aws-alb", "listeners": [{"name": "https", "hostname": "*.example.com", "port": 443, "protocol": "HTTPS"}]},
+  "status": {"addresses": [{"type": "Hostname", "value": "gw-1234.elb.amazonaws.com"}]}},
+ {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "shop", "namespace": "shop"},
+  "spec": {"parentRefs": [{"name": "public", "namespace": "infra"}], "hostnames": ["shop.example.com"],
+   "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "web", "port": 80}]}]}},
+ {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+]}`
+	b, err := runtime.ReadK8sSnapshot(context.Background(), strings.NewReader(in), runtime.K8sOptions{Cluster: "prod", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBatch(t, b)
+	gw := graph.IngressID("prod", "infra", "gateway/public")
+	n, ok := b.Node(gw)
+	if !ok || n.Stub || n.Attrs["class"] != "aws-alb" || n.Attrs["type"] != "Gateway" {
+		t.Fatalf("gateway node %+v", n)
+	}
+	var got []string
+	for _, e := range b.Edges {
+		if e.From == gw && e.Kind == graph.EdgeExposes {
+			got = append(got, string(e.To)+" "+e.Evidence[0].Detail)
+		}
+	}
+	want := []string{string(graph.ServiceID("prod", "shop", "web")) + " HTTPRoute shop/shop rules[0] → service web:80 (hosts [shop.example.com])"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("exposes (-want +got):\n%s", d)
+	}
+}
