@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/tether-sec/tether/graph"
@@ -40,10 +39,7 @@ func TestReadK8sLive(t *testing.T) {
 	}
 	srv := testkube.Start(t)
 	ctx := context.Background()
-	cs, err := kubernetes.NewForConfig(srv.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := srv.Client(t)
 	for _, ns := range []string{"payments", "web"} {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -232,10 +228,7 @@ func TestWatchK8s(t *testing.T) {
 		t.Skip("runs a Kubernetes API server")
 	}
 	srv := testkube.Start(t)
-	cs, err := kubernetes.NewForConfig(srv.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := srv.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	batches := make(chan *graph.Batch, 16)

@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-sec/tether/graph"
 	"github.com/tether-sec/tether/internal/testkube"
@@ -23,10 +22,7 @@ func TestScanK8sLive(t *testing.T) {
 	}
 	srv := testkube.Start(t)
 	ctx := context.Background()
-	cs, err := kubernetes.NewForConfig(srv.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := srv.Client(t)
 	const digest = "sha256:47237ffd5e8d3ad8c0b6c26b7e5b2c0d9bb9cfee7e3c0c1b0a1f9a7a3c4e5d6f"
 	testkube.RunPod(t, cs, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "default"},

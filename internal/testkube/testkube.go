@@ -232,3 +232,13 @@ func RunPod(t testing.TB, cs kubernetes.Interface, pod *corev1.Pod, digest strin
 	}
 	return stored
 }
+
+// Client returns a clientset for the server.
+func (s *Server) Client(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
