@@ -29,9 +29,9 @@ type WatchOptions struct {
 	Flush time.Duration
 }
 
-// WatchK8s records what runs in a cluster over time: one full listing (as
-// ReadK8sLive), then a batch for the pods and services that change, as the API
-// server reports them through informers, and a full listing every Resync. Each
+// WatchK8s records what runs in a cluster over time: it starts informers on
+// pods and services, then writes one full listing (as ReadK8sLive), then a batch
+// for the pods and services that change, as the API server reports them, and a full listing every Resync. Each
 // batch goes to sink with the time it was observed, so the graph answers what
 // ran when: a pod that is gone keeps the last time it was seen. It returns when
 // ctx ends (nil) or sink fails.
@@ -62,10 +62,6 @@ func WatchK8s(ctx context.Context, cfg *rest.Config, opts WatchOptions, sink fun
 		}
 		return sink(b)
 	}
-	if err := full(); err != nil {
-		return err
-	}
-
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	pods := factory.Core().V1().Pods()
 	services := factory.Core().V1().Services()
@@ -100,10 +96,15 @@ func WatchK8s(ctx context.Context, cfg *rest.Config, opts WatchOptions, sink fun
 			return fmt.Errorf("%w: %s: the %v watch did not sync", ErrCluster, cfg.Host, typ)
 		}
 	}
-	// What the initial listing already wrote need not be written again.
+	// The informers' initial adds are all in the full listing that follows;
+	// what changes from here on is marked again, so nothing falls between the
+	// listing and the watch.
 	mu.Lock()
 	clear(changed)
 	mu.Unlock()
+	if err := full(); err != nil {
+		return err
+	}
 
 	flush := time.NewTicker(opts.Flush)
 	defer flush.Stop()
