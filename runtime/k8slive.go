@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -85,156 +87,79 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCluster, err)
 	}
-	snap := &snapshot{skipped: map[string]int{}}
-	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-		l, err := cs.CoreV1().Pods(metav1.NamespaceAll).List(ctx, lo)
-		if err != nil {
-			return "", err
-		}
-		snap.pods = append(snap.pods, l.Items...)
-		return l.Continue, nil
-	})
-	if err != nil {
-		return nil, clusterError(cfg.Host, "pods", err)
-	}
-	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-		l, err := cs.CoreV1().Services(metav1.NamespaceAll).List(ctx, lo)
-		if err != nil {
-			return "", err
-		}
-		snap.services = append(snap.services, l.Items...)
-		return l.Continue, nil
-	})
-	if err != nil {
-		return nil, clusterError(cfg.Host, "services", err)
-	}
-	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-		l, err := cs.NetworkingV1().Ingresses(metav1.NamespaceAll).List(ctx, lo)
-		if err != nil {
-			return "", err
-		}
-		snap.ingresses = append(snap.ingresses, l.Items...)
-		return l.Continue, nil
-	})
-	if apierrors.IsForbidden(err) {
-		opts.Logger.Warn("runtime: cannot list ingresses: exposure through them is not recorded", "err", err)
-	} else if err != nil {
-		return nil, clusterError(cfg.Host, "ingresses", err)
-	}
-	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-		l, err := cs.NetworkingV1().NetworkPolicies(metav1.NamespaceAll).List(ctx, lo)
-		if err != nil {
-			return "", err
-		}
-		snap.networkPolicies = append(snap.networkPolicies, l.Items...)
-		return l.Continue, nil
-	})
-	if apierrors.IsForbidden(err) {
-		opts.Logger.Warn("runtime: cannot list network policies: pods' network isolation is not assessed", "err", err)
-	} else if err != nil {
-		return nil, clusterError(cfg.Host, "networkpolicies", err)
-	}
-	err = listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-		l, err := cs.CoreV1().Nodes().List(ctx, lo)
-		if err != nil {
-			return "", err
-		}
-		snap.nodes = append(snap.nodes, l.Items...)
-		return l.Continue, nil
-	})
-	if apierrors.IsForbidden(err) {
-		opts.Logger.Warn("runtime: cannot list nodes: pods' platforms are unknown", "err", err)
-	} else if err != nil {
-		return nil, clusterError(cfg.Host, "nodes", err)
-	}
-	if err := listGatewayAPI(ctx, cfg, snap, opts); err != nil {
-		return nil, err
-	}
-	// The pods' controllers, metadata only (owner references are all the chain
-	// needs), through the metadata client.
+	// The pods' controllers come through the metadata client: owner references
+	// are all the chain needs.
 	mc, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCluster, err)
 	}
+	snap := &snapshot{skipped: map[string]int{}}
+	all := metav1.NamespaceAll
+	// Pods and services are required; without the right to list anything else,
+	// the facts that need it are left out and a warning says which (ifForbidden).
+	type listing struct {
+		what, ifForbidden string
+		run               func() error
+	}
+	lists := []listing{
+		{"pods", "", func() error {
+			return pages(ctx, cs.CoreV1().Pods(all).List, func(l *corev1.PodList) []corev1.Pod { return l.Items }, &snap.pods)
+		}},
+		{"services", "", func() error {
+			return pages(ctx, cs.CoreV1().Services(all).List, func(l *corev1.ServiceList) []corev1.Service { return l.Items }, &snap.services)
+		}},
+		{"ingresses", "exposure through them is not recorded", func() error {
+			return pages(ctx, cs.NetworkingV1().Ingresses(all).List, func(l *networkingv1.IngressList) []networkingv1.Ingress { return l.Items }, &snap.ingresses)
+		}},
+		{"network policies", "pods' network isolation is not assessed", func() error {
+			return pages(ctx, cs.NetworkingV1().NetworkPolicies(all).List, func(l *networkingv1.NetworkPolicyList) []networkingv1.NetworkPolicy { return l.Items }, &snap.networkPolicies)
+		}},
+		{"nodes", "pods' platforms are unknown", func() error {
+			return pages(ctx, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) []corev1.Node { return l.Items }, &snap.nodes)
+		}},
+	}
 	for _, gvk := range controllerGVKs {
 		gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: gvk.resource}
-		err := listAll(ctx, func(lo metav1.ListOptions) (string, error) {
-			l, err := mc.Resource(gvr).Namespace(metav1.NamespaceAll).List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			for _, it := range l.Items {
-				it.APIVersion, it.Kind = gvk.GroupVersion().String(), gvk.Kind
-				snap.controllers = append(snap.controllers, it)
-			}
-			return l.Continue, nil
-		})
-		if apierrors.IsForbidden(err) {
-			// Without permission on a controller kind the chain stops at the
-			// pod's owner reference, as in a snapshot of pods only.
-			opts.Logger.Warn("runtime: cannot list "+gvr.Resource+": the chain stops at the pods' owner references", "err", err)
-			continue
-		}
-		if err != nil {
-			return nil, clusterError(cfg.Host, gvr.Resource, err)
+		lists = append(lists, listing{gvr.Resource, "the chain stops at the pods' owner references", func() error {
+			return pages(ctx, mc.Resource(gvr).Namespace(all).List, func(l *metav1.PartialObjectMetadataList) []metav1.PartialObjectMetadata {
+				for i := range l.Items {
+					l.Items[i].APIVersion, l.Items[i].Kind = gvk.GroupVersion().String(), gvk.Kind
+				}
+				return l.Items
+			}, &snap.controllers)
+		}})
+	}
+	// Service accounts and RBAC, for the pods' privileges and IAM roles.
+	const noIdentity = "pods' privileges and IAM roles are not assessed"
+	lists = append(lists,
+		listing{"serviceaccounts", noIdentity, func() error {
+			return pages(ctx, cs.CoreV1().ServiceAccounts(all).List, func(l *corev1.ServiceAccountList) []corev1.ServiceAccount { return l.Items }, &snap.serviceAccounts)
+		}},
+		listing{"roles", noIdentity, func() error {
+			return pages(ctx, cs.RbacV1().Roles(all).List, func(l *rbacv1.RoleList) []rbacv1.Role { return l.Items }, &snap.roles)
+		}},
+		listing{"clusterroles", noIdentity, func() error {
+			return pages(ctx, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) []rbacv1.ClusterRole { return l.Items }, &snap.clusterRoles)
+		}},
+		listing{"rolebindings", noIdentity, func() error {
+			return pages(ctx, cs.RbacV1().RoleBindings(all).List, func(l *rbacv1.RoleBindingList) []rbacv1.RoleBinding { return l.Items }, &snap.roleBindings)
+		}},
+		listing{"clusterrolebindings", noIdentity, func() error {
+			return pages(ctx, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) []rbacv1.ClusterRoleBinding { return l.Items }, &snap.clusterRoleBindings)
+		}},
+	)
+	for _, l := range lists {
+		err := l.run()
+		switch {
+		case err == nil:
+		case l.ifForbidden != "" && apierrors.IsForbidden(err):
+			opts.Logger.Warn("runtime: cannot list "+l.what+": "+l.ifForbidden, "err", err)
+		default:
+			return nil, clusterError(cfg.Host, l.what, err)
 		}
 	}
-	// Service accounts and RBAC, for the pods' privileges and IAM roles. An
-	// identity without the right to read them gets the pods without them.
-	identity := []struct {
-		what string
-		list func(metav1.ListOptions) (string, error)
-	}{
-		{"serviceaccounts", func(lo metav1.ListOptions) (string, error) {
-			l, err := cs.CoreV1().ServiceAccounts(metav1.NamespaceAll).List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			snap.serviceAccounts = append(snap.serviceAccounts, l.Items...)
-			return l.Continue, nil
-		}},
-		{"roles", func(lo metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().Roles(metav1.NamespaceAll).List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			snap.roles = append(snap.roles, l.Items...)
-			return l.Continue, nil
-		}},
-		{"clusterroles", func(lo metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoles().List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			snap.clusterRoles = append(snap.clusterRoles, l.Items...)
-			return l.Continue, nil
-		}},
-		{"rolebindings", func(lo metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			snap.roleBindings = append(snap.roleBindings, l.Items...)
-			return l.Continue, nil
-		}},
-		{"clusterrolebindings", func(lo metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, lo)
-			if err != nil {
-				return "", err
-			}
-			snap.clusterRoleBindings = append(snap.clusterRoleBindings, l.Items...)
-			return l.Continue, nil
-		}},
-	}
-	for _, id := range identity {
-		err := listAll(ctx, id.list)
-		if apierrors.IsForbidden(err) {
-			opts.Logger.Warn("runtime: cannot list "+id.what+": pods' privileges and IAM roles are not assessed", "err", err)
-			continue
-		}
-		if err != nil {
-			return nil, clusterError(cfg.Host, id.what, err)
-		}
+	if err := listGatewayAPI(ctx, cfg, snap, opts); err != nil {
+		return nil, err
 	}
 	for i := range snap.pods {
 		setKind(&snap.pods[i].TypeMeta, "Pod")
@@ -244,6 +169,19 @@ func listLive(ctx context.Context, cfg *rest.Config, opts K8sOptions) (*snapshot
 	}
 	opts.Logger.Debug("runtime: listed the cluster", "server", cfg.Host, "pods", len(snap.pods), "services", len(snap.services))
 	return snap, nil
+}
+
+// pages runs one typed, paged list to its end and appends the items of every
+// page to dst.
+func pages[L interface{ GetContinue() string }, T any](ctx context.Context, list func(context.Context, metav1.ListOptions) (L, error), items func(L) []T, dst *[]T) error {
+	return listAll(ctx, func(lo metav1.ListOptions) (string, error) {
+		l, err := list(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		*dst = append(*dst, items(l)...)
+		return l.GetContinue(), nil
+	})
 }
 
 // setKind fills the type of a listed object, which list responses leave out.
