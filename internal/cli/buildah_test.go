@@ -75,13 +75,9 @@ func TestBuildahLineage(t *testing.T) {
 	r.Run("checkout", "-q", "main")
 
 	db := filepath.Join(t.TempDir(), "tether.db")
-	if code, out, stderr := run(t, "scan", "repo", r.Dir, "--db", db); code != 0 {
-		t.Fatalf("scan repo: exit %d\n%s%s", code, out, stderr)
-	}
+	scanRepo(t, db, r.Dir)
 	for _, ref := range []string{baseRef.String(), image} {
-		if code, out, stderr := run(t, "scan", "image", ref, "--db", db); code != 0 {
-			t.Fatalf("scan image %s: exit %d\n%s%s", ref, code, out, stderr)
-		}
+		scanImage(t, db, ref)
 	}
 	ref, _ := name.ParseReference(image)
 	desc, err := remote.Get(ref)
