@@ -37,11 +37,7 @@ type BuildVote struct {
 // in a scanned repository (the one it names, or else the only scanned one that
 // has the commit). Tools copied into an image carry their own upstream records;
 // those name repositories that are not scanned and link to nothing.
-func buildVotes(ctx context.Context, r Reader, digest string) ([]BuildVote, error) {
-	files, err := imageFiles(ctx, r, digest)
-	if err != nil {
-		return nil, err
-	}
+func buildVotes(ctx context.Context, r Reader, files []graph.FileBlob) ([]BuildVote, error) {
 	var repos []graph.Node
 	var votes []BuildVote
 	for _, f := range files {
@@ -69,6 +65,7 @@ func buildVotes(ctx context.Context, r Reader, digest string) ([]BuildVote, erro
 			continue
 		}
 		if repos == nil {
+			var err error
 			if repos, err = r.Nodes(ctx, store.NodeQuery{Kind: graph.KindRepo}); err != nil {
 				return nil, err
 			}
@@ -114,12 +111,8 @@ func commitExists(ctx context.Context, r Reader, repo, sha string) (bool, error)
 
 // linkBuildInfo draws the built_from edges of the image's verified build
 // records and returns every record's vote.
-func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) ([]BuildVote, error) {
-	digest := img.String("digest")
-	if digest == "" {
-		return nil, nil
-	}
-	votes, err := buildVotes(ctx, r, digest)
+func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node, files []graph.FileBlob) ([]BuildVote, error) {
+	votes, err := buildVotes(ctx, r, files)
 	if err != nil {
 		return nil, err
 	}

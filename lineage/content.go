@@ -51,20 +51,24 @@ func EncodeImageFiles(files []graph.FileBlob) ([]byte, error) {
 }
 
 // imageFiles reads the ImageFilesKind document of the image with the given
-// digest; an image without one (scanned before, or not scanned) has no files.
-func imageFiles(ctx context.Context, r Reader, digest string) ([]graph.FileBlob, error) {
+// digest. recorded is false when there is none (an image scanned by an older
+// tether, or not scanned): then it has no files.
+func imageFiles(ctx context.Context, r Reader, digest string) (files []graph.FileBlob, recorded bool, err error) {
+	if digest == "" {
+		return nil, false, nil
+	}
 	doc, err := r.Document(ctx, ImageFilesKind, digest)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	files, err := decodeImageFiles(doc)
+	files, err = decodeImageFiles(doc)
 	if err != nil {
-		return nil, fmt.Errorf("image files of %s: %w", digest, err)
+		return nil, false, fmt.Errorf("image files of %s: %w", digest, err)
 	}
-	return files, nil
+	return files, true, nil
 }
 
 func decodeImageFiles(b []byte) ([]graph.FileBlob, error) {
@@ -111,10 +115,15 @@ type PathMapping struct {
 // (its ImageFilesKind document) with the blob index, repository by repository,
 // best first. No document or no index gives no matches.
 func MatchContent(ctx context.Context, r Reader, digest string) ([]ContentMatch, error) {
-	files, err := imageFiles(ctx, r, digest)
+	files, _, err := imageFiles(ctx, r, digest)
 	if err != nil {
 		return nil, err
 	}
+	return matchFiles(ctx, r, files)
+}
+
+// matchFiles is MatchContent on files already read.
+func matchFiles(ctx context.Context, r Reader, files []graph.FileBlob) ([]ContentMatch, error) {
 	byBlob := map[string][]graph.FileBlob{}
 	var blobs []string
 	for _, f := range files {
@@ -392,15 +401,11 @@ func bestCommits(commits []graph.GitCommit, changes []graph.GitChange, expected 
 }
 
 // linkContent draws built_from edges from img to the commits of its content
-// match: the equivalence range of the best repository, when that repository is
+// match of files (the image's): the equivalence range of the best repository, when that repository is
 // the only one whose commits hold as many of the image's files. It returns the
 // match it linked (or nil) and every repository's match.
-func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node) (*ContentMatch, []ContentMatch, error) {
-	digest := img.String("digest")
-	if digest == "" {
-		return nil, nil, nil
-	}
-	ms, err := MatchContent(ctx, r, digest)
+func linkContent(ctx context.Context, r Reader, b *graph.Batch, img graph.Node, files []graph.FileBlob) (*ContentMatch, []ContentMatch, error) {
+	ms, err := matchFiles(ctx, r, files)
 	if err != nil || len(ms) == 0 {
 		return nil, nil, err
 	}

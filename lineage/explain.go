@@ -2,7 +2,6 @@ package lineage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -95,13 +94,15 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 	}
 
 	// Content.
-	if digest := img.String("digest"); digest != "" {
-		if _, err := r.Document(ctx, ImageFilesKind, digest); errors.Is(err, store.ErrNotFound) {
+	files, recorded, err := imageFiles(ctx, r, img.String("digest"))
+	if err != nil {
+		return nil, err
+	}
+	if img.String("digest") != "" {
+		if !recorded {
 			ex.Votes = append(ex.Votes, Vote{Method: MethodBlobMatch, Reason: "the image's files were not recorded: scan it again ('tether scan image')"})
-		} else if err != nil {
-			return nil, err
 		} else {
-			ms, err := MatchContent(ctx, r, digest)
+			ms, err := matchFiles(ctx, r, files)
 			if err != nil {
 				return nil, err
 			}
@@ -148,25 +149,23 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 	}
 
 	// Build records in the image's files.
-	if digest := img.String("digest"); digest != "" {
-		bvs, err := buildVotes(ctx, r, digest)
-		if err != nil {
-			return nil, err
+	bvs, err := buildVotes(ctx, r, files)
+	if err != nil {
+		return nil, err
+	}
+	for _, bv := range bvs {
+		v := Vote{Method: MethodBuildInfo, Repo: bv.Repo, Commits: []string{bv.Build.Revision}, Linked: bv.Linked, Reason: bv.Reason,
+			Evidence: []graph.Evidence{{Source: bv.Build.Kind, Detail: describeBuild(bv.File, bv.Build)}}}
+		if v.Repo == "" && bv.Build.Repo != "" {
+			v.Repo = graph.NormalizeRepoURL(bv.Build.Repo)
 		}
-		for _, bv := range bvs {
-			v := Vote{Method: MethodBuildInfo, Repo: bv.Repo, Commits: []string{bv.Build.Revision}, Linked: bv.Linked, Reason: bv.Reason,
-				Evidence: []graph.Evidence{{Source: bv.Build.Kind, Detail: describeBuild(bv.File, bv.Build)}}}
-			if v.Repo == "" && bv.Build.Repo != "" {
-				v.Repo = graph.NormalizeRepoURL(bv.Build.Repo)
+		if bv.Linked {
+			v.Confidence = confBuildInfo
+			if bv.Build.Modified {
+				v.Confidence = confBuildInfoModified
 			}
-			if bv.Linked {
-				v.Confidence = confBuildInfo
-				if bv.Build.Modified {
-					v.Confidence = confBuildInfoModified
-				}
-			}
-			ex.Votes = append(ex.Votes, v)
 		}
+		ex.Votes = append(ex.Votes, v)
 	}
 
 	// CI workflows that push the image's repository: supporting evidence.

@@ -87,14 +87,19 @@ func Resolve(ctx context.Context, r Reader, now time.Time) (*graph.Batch, error)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}
-		builds, err := linkBuildInfo(ctx, r, b, img)
+		// The image's files, read once for its build records and the content match.
+		files, _, err := imageFiles(ctx, r, img.String("digest"))
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		builds, err := linkBuildInfo(ctx, r, b, img, files)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}
 		for _, pv := range provs {
 			builds = append(builds, pv.BuildVote)
 		}
-		linked, all, err := linkContent(ctx, r, b, img)
+		linked, all, err := linkContent(ctx, r, b, img, files)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.ID, err)
 		}

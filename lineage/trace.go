@@ -433,13 +433,14 @@ func gapNoCommit(img graph.Node) string {
 
 // contentGap says why the content match linked no commit.
 func contentGap(ctx context.Context, r Reader, img graph.Node) (string, error) {
-	digest := img.String("digest")
-	if _, err := r.Document(ctx, ImageFilesKind, digest); errors.Is(err, store.ErrNotFound) || digest == "" {
-		return "its files were not recorded for the content match: scan it again ('tether scan image')", nil
-	} else if err != nil {
+	files, recorded, err := imageFiles(ctx, r, img.String("digest"))
+	if err != nil {
 		return "", err
 	}
-	ms, err := MatchContent(ctx, r, digest)
+	if !recorded {
+		return "its files were not recorded for the content match: scan it again ('tether scan image')", nil
+	}
+	ms, err := matchFiles(ctx, r, files)
 	if err != nil {
 		return "", err
 	}
