@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -69,22 +70,13 @@ func githubAttestations(ctx context.Context, t *Target, g *GitHubAttestations) e
 				return err
 			}
 			for _, pv := range ps {
-				if !containsProvenance(im.Provenance, pv) {
+				if !slices.Contains(im.Provenance, pv) {
 					im.Provenance = append(im.Provenance, pv)
 				}
 			}
 		}
 	}
 	return nil
-}
-
-func containsProvenance(ps []Provenance, p Provenance) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }
 
 // githubLookup runs GET {api}/{path}/attestations/{digest} and reads the

@@ -122,7 +122,7 @@ func linkBuildInfo(ctx context.Context, r Reader, b *graph.Batch, img graph.Node
 		}
 		bi := v.Build
 		conf := confBuildInfo
-		ev := []graph.Evidence{{Source: bi.Kind, Detail: describeBuild(v.File, bi)}}
+		ev := []graph.Evidence{{Source: bi.Kind, Detail: v.Detail}}
 		if bi.Modified {
 			conf = confBuildInfoModified
 			ev = append(ev, graph.Evidence{Source: bi.Kind, Detail: "built from a work tree with uncommitted changes"})

@@ -155,7 +155,7 @@ func Explain(ctx context.Context, r Reader, target string) (*Explanation, error)
 	}
 	for _, bv := range bvs {
 		v := Vote{Method: MethodBuildInfo, Repo: bv.Repo, Commits: []string{bv.Build.Revision}, Linked: bv.Linked, Reason: bv.Reason,
-			Evidence: []graph.Evidence{{Source: bv.Build.Kind, Detail: describeBuild(bv.File, bv.Build)}}}
+			Evidence: []graph.Evidence{{Source: bv.Build.Kind, Detail: bv.Detail}}}
 		if v.Repo == "" && bv.Build.Repo != "" {
 			v.Repo = graph.NormalizeRepoURL(bv.Build.Repo)
 		}
