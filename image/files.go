@@ -118,7 +118,7 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 			}
 			return fmt.Errorf("reading the tar stream: %w", err)
 		}
-		p := cleanEntry(hdr.Name)
+		p := CleanPath(hdr.Name)
 		if p == "" {
 			continue
 		}
@@ -164,7 +164,7 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 		return err
 	}
 	for p := range files {
-		if hiddenBy(p, deleted, opaque) {
+		if HiddenBy(p, deleted, opaque) {
 			delete(files, p)
 		}
 	}
@@ -174,10 +174,10 @@ func readLayerFiles(ctx context.Context, l v1.Layer, index int, files map[string
 	return nil
 }
 
-// hiddenBy reports whether a lower file at p is removed by a layer's deletions
-// (whiteouts and replaced paths, with everything under them) or opaque
-// directories.
-func hiddenBy(p string, deleted, opaque []string) bool {
+// HiddenBy reports whether a lower layer's file at p is removed by a layer's
+// deletions (whiteouts and replaced paths, with everything under them) or its
+// opaque directories ("" for the root).
+func HiddenBy(p string, deleted, opaque []string) bool {
 	for _, d := range deleted {
 		if p == d || strings.HasPrefix(p, d+"/") {
 			return true
@@ -191,8 +191,10 @@ func hiddenBy(p string, deleted, opaque []string) bool {
 	return false
 }
 
-// cleanEntry turns a tar entry name into a slash path under the root.
-func cleanEntry(name string) string {
+// CleanPath turns a tar entry name (or any path an image holds) into a slash
+// path under the root, without a leading slash: "../" and absolute names cannot
+// reach outside it. "" stays "".
+func CleanPath(name string) string {
 	p := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
 	return strings.TrimPrefix(p, "/")
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/google/osv-scalibr/plugin"
 	scalibrpurl "github.com/google/osv-scalibr/purl"
 	"github.com/google/osv-scalibr/stats"
+
+	"github.com/tether-sec/tether/image"
 )
 
 // ToolName is the name written into Tool.Name when Options.Tool is empty.
@@ -213,7 +215,7 @@ func convertPackage(p *extractor.Package) Package {
 	if dg, ok := p.Metadata.(osv.DepGroups); ok {
 		out.Dev = devOnly(dg.DepGroups())
 	}
-	out.Locations = []Location{{Path: cleanPath(p.Location.PathOrEmpty())}}
+	out.Locations = []Location{{Path: image.CleanPath(p.Location.PathOrEmpty())}}
 	return out
 }
 
@@ -240,7 +242,7 @@ func normalizePURL(p *Package, pu *scalibrpurl.PackageURL, foundAt string) bool 
 		}
 	case scalibrpurl.TypeMaven:
 		if pu.Namespace == "unknown" && pu.Name == "unknown" {
-			base := path.Base(cleanPath(foundAt))
+			base := path.Base(image.CleanPath(foundAt))
 			p.Name = strings.TrimSuffix(base, path.Ext(base))
 			p.Version = ""
 			return false // no identity: left out of the graph, kept in the SBOM
@@ -281,16 +283,6 @@ func splitSourceRPM(s string) (name, version string) {
 	return s[:j], s[j+1:]
 }
 
-// cleanPath makes a scalibr path slash-separated and relative.
-func cleanPath(p string) string {
-	if p == "" {
-		return ""
-	}
-	p = strings.ReplaceAll(p, "\\", "/")
-	p = path.Clean("/" + p)
-	return strings.TrimPrefix(p, "/")
-}
-
 // problems turns plugin statuses into Problems.
 func problems(statuses []*plugin.Status, layer string) []Problem {
 	var out []Problem
@@ -299,7 +291,7 @@ func problems(statuses []*plugin.Status, layer string) []Problem {
 			continue
 		}
 		for _, fe := range st.Status.FileErrors {
-			out = append(out, Problem{Path: cleanPath(fe.FilePath), Layer: layer, Message: st.Name + ": " + fe.ErrorMessage})
+			out = append(out, Problem{Path: image.CleanPath(fe.FilePath), Layer: layer, Message: st.Name + ": " + fe.ErrorMessage})
 		}
 		if st.Status.Status == plugin.ScanStatusFailed && len(st.Status.FileErrors) == 0 {
 			out = append(out, Problem{Layer: layer, Message: st.Name + ": " + st.Status.FailureReason})

@@ -24,6 +24,7 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/simplefileapi"
 
 	"github.com/tether-sec/tether/gosymbols"
+	"github.com/tether-sec/tether/image"
 )
 
 // LayerCache keeps per-layer catalog results between runs, so that an image that
@@ -197,20 +198,7 @@ type layerChanges struct {
 
 // hides reports whether the layer hides a lower file at p.
 func (c *layerChanges) hides(p string) bool {
-	if c.written[p] {
-		return true
-	}
-	for _, d := range c.deleted {
-		if p == d || strings.HasPrefix(p, d+"/") {
-			return true
-		}
-	}
-	for _, d := range c.opaque {
-		if strings.HasPrefix(p, d+"/") || d == "" {
-			return true
-		}
-	}
-	return false
+	return c.written[p] || image.HiddenBy(p, c.deleted, c.opaque)
 }
 
 // scan catalogs layer index of img on top of prev and returns the state after it.
@@ -373,7 +361,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			}
 			return nil, fmt.Errorf("reading the layer's tar stream: %w", err)
 		}
-		p := cleanPath(h.Name)
+		p := image.CleanPath(h.Name)
 		if p == "" {
 			continue
 		}
@@ -393,7 +381,7 @@ func (ls *layerScanner) unpack(ctx context.Context, l v1.Layer, dir string) (*la
 			ch.symlinks[p] = h.Linkname
 			continue
 		case tar.TypeLink:
-			target := cleanPath(h.Linkname)
+			target := image.CleanPath(h.Linkname)
 			if !wrote[target] || !ls.required(p, h.FileInfo()) {
 				continue
 			}
